@@ -1,0 +1,18 @@
+"""Datasets: procedural ground-truth datasets (built in, no download) and input pipelines."""
+
+from keras_disent.data.dsprites import DSprites, dsprites
+from keras_disent.data.ground_truth import GroundTruthDataset
+from keras_disent.data.pipeline import RandomBatches
+
+__all__ = ["DSprites", "GroundTruthDataset", "RandomBatches", "dsprites", "get"]
+
+_BUILTIN = {"dsprites": dsprites}
+
+
+def get(name):
+    """A built-in dataset by name, e.g. `get("dsprites")`."""
+    if name not in _BUILTIN:
+        raise ValueError(
+            f"Unknown dataset {name!r}. Built-in datasets: {sorted(_BUILTIN)}."
+        )
+    return _BUILTIN[name]()

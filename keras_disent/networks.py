@@ -1,0 +1,104 @@
+"""Convolutional encoders and decoders, built from plain config values.
+
+The default is the 64x64 network of Burgess et al. 2018 (Understanding disentangling in
+beta-VAE, Sec. 4 / Appendix A) used by disentanglement_lib: 4 conv layers of 32 4x4 filters,
+stride 2, two dense layers of 256, and the mirror-image decoder. Other input sizes work: the
+decoder upsamples to the next multiple of 2**len(conv_channels) and crops to the input size.
+"""
+
+import math
+
+import keras
+from keras import layers
+
+
+def _check_shape(image_shape):
+    if len(image_shape) != 3 or min(image_shape) <= 0:
+        raise ValueError(f"image_shape must be (height, width, channels), got {image_shape}.")
+    return tuple(int(d) for d in image_shape)
+
+
+def conv_encoder(image_shape, output_dim, conv_channels=(32, 32, 32, 32), kernel_size=4,
+                 dense_units=(256, 256), batch_norm=False, name="encoder"):
+    """Image `(H, W, C)` -> vector `(output_dim,)` (e.g. mean and log-variance of q(z|x)).
+
+    Args:
+        image_shape: input image shape `(H, W, C)`.
+        output_dim: size of the final linear output.
+        conv_channels: filters of each stride-2 convolution.
+        kernel_size: convolution kernel size.
+        dense_units: sizes of the ReLU dense layers after the convolutions.
+        batch_norm: add BatchNormalization after every hidden layer.
+        name: model name.
+    """
+    image_shape = _check_shape(image_shape)
+    inputs = keras.Input(image_shape, name="images")
+    x = inputs
+    for i, channels in enumerate(conv_channels):
+        x = layers.Conv2D(channels, kernel_size, strides=2, padding="same", name=f"conv{i}")(x)
+        if batch_norm:
+            x = layers.BatchNormalization(name=f"conv{i}_bn")(x)
+        x = layers.ReLU()(x)
+    x = layers.Flatten()(x)
+    for i, units in enumerate(dense_units):
+        x = layers.Dense(units, name=f"dense{i}")(x)
+        if batch_norm:
+            x = layers.BatchNormalization(name=f"dense{i}_bn")(x)
+        x = layers.ReLU()(x)
+    outputs = layers.Dense(output_dim, name="output")(x)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def conv_decoder(latent_dim, image_shape, conv_channels=(32, 32, 32, 32), kernel_size=4,
+                 dense_units=(256, 256), upsample="transpose", batch_norm=False, name="decoder"):
+    """Latent `(latent_dim,)` -> image logits `(H, W, C)`: the mirror of `conv_encoder`.
+
+    Args:
+        latent_dim: size of the input code.
+        image_shape: output image shape `(H, W, C)`.
+        conv_channels: the encoder's filters; the decoder uses them in reverse order.
+        kernel_size: kernel size of the transposed convolutions.
+        dense_units: the encoder's dense sizes; used in reverse order.
+        upsample: "transpose" (paper: Conv2DTranspose, stride 2) or "resize" (nearest-neighbour
+            upsampling then a 3x3 convolution: about 2x faster to train under JAX on CPU).
+        batch_norm: add BatchNormalization after every hidden layer.
+        name: model name.
+    """
+    image_shape = _check_shape(image_shape)
+    if upsample not in ("transpose", "resize"):
+        raise ValueError(f"upsample must be 'transpose' or 'resize', got {upsample!r}.")
+    if latent_dim <= 0:
+        raise ValueError(f"latent_dim must be positive, got {latent_dim}.")
+    height, width, out_channels = image_shape
+    factor = 2 ** len(conv_channels)
+    start_h, start_w = math.ceil(height / factor), math.ceil(width / factor)
+    channels = list(conv_channels)[::-1]
+
+    inputs = keras.Input((latent_dim,), name="latents")
+    x = inputs
+    for i, units in enumerate(list(dense_units)[::-1]):
+        x = layers.Dense(units, name=f"dense{i}")(x)
+        if batch_norm:
+            x = layers.BatchNormalization(name=f"dense{i}_bn")(x)
+        x = layers.ReLU()(x)
+    x = layers.Dense(start_h * start_w * channels[0], name="to_grid")(x)
+    x = layers.ReLU()(x)
+    x = layers.Reshape((start_h, start_w, channels[0]))(x)
+    targets = channels[1:] + [out_channels]
+    for i, filters in enumerate(targets):
+        last = i == len(targets) - 1
+        if upsample == "transpose":
+            x = layers.Conv2DTranspose(filters, kernel_size, strides=2, padding="same",
+                                       name=f"deconv{i}")(x)
+        else:
+            x = layers.UpSampling2D(2, name=f"upsample{i}")(x)
+            x = layers.Conv2D(filters, 3, padding="same", name=f"conv{i}")(x)
+        if not last:
+            if batch_norm:
+                x = layers.BatchNormalization(name=f"deconv{i}_bn")(x)
+            x = layers.ReLU()(x)
+    crop_h, crop_w = start_h * factor - height, start_w * factor - width
+    if crop_h or crop_w:
+        x = layers.Cropping2D(((crop_h // 2, crop_h - crop_h // 2),
+                               (crop_w // 2, crop_w - crop_w // 2)))(x)
+    return keras.Model(inputs, x, name=name)

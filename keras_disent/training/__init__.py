@@ -1,0 +1,64 @@
+"""Multi-backend training core: the ONLY package that imports tensorflow / jax / torch for training.
+
+A model describes its update as a list of `Phase`s (loss function, variables, optimizer name);
+`train_step` runs them with the current backend's autodiff:
+  - tensorflow: `tf.GradientTape` per phase, `optimizer.apply`;
+  - torch: `zero_grad(); loss.backward()`, then `optimizer.apply` under `torch.no_grad()`;
+  - jax: stateless; each phase is `jax.value_and_grad` inside a `keras.StatelessScope`,
+    `optimizer.stateless_apply` on that member's slice of the optimizer state, and the
+    non-trainable state (BatchNorm statistics, SeedGenerator states, counters) of one phase is
+    fed into the next. The new state is returned to Keras, which carries it between steps.
+"""
+
+import keras
+
+from keras_disent.training.optimizer_group import OptimizerGroup
+from keras_disent.training.phase import Phase
+
+__all__ = ["OptimizerGroup", "Phase", "train_step", "test_step", "phase_optimizer"]
+
+
+def phase_optimizer(model, phase):
+    """The optimizer that updates `phase`: a member of the model's group, or the optimizer."""
+    optimizer = model.optimizer
+    if optimizer is None:
+        raise ValueError("The model is not compiled: call model.compile(optimizer=...) first.")
+    if phase.optimizer is None:
+        if isinstance(optimizer, OptimizerGroup):
+            raise ValueError(
+                "This model's phase uses a single optimizer but was compiled with several: "
+                "compile it with one optimizer."
+            )
+        return optimizer
+    if not isinstance(optimizer, OptimizerGroup):
+        raise ValueError(
+            f"{type(model).__name__} trains with several optimizers; compile it with a dict "
+            f"naming each one, e.g. optimizer={{{phase.optimizer!r}: keras.optimizers.Adam()}}."
+        )
+    return optimizer.members[phase.optimizer]
+
+
+def _backend_module():
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        from keras_disent.training import _tensorflow as module
+    elif backend == "jax":
+        from keras_disent.training import _jax as module
+    elif backend == "torch":
+        from keras_disent.training import _torch as module
+    else:
+        raise NotImplementedError(
+            f"keras-disent trains under tensorflow, jax or torch, not {backend!r}. "
+            "Set KERAS_BACKEND to one of them."
+        )
+    return module
+
+
+def train_step(model, *args):
+    """Runs `model.training_phases()` once. JAX: `(state, data) -> (logs, state)`."""
+    return _backend_module().train_step(model, *args)
+
+
+def test_step(model, *args):
+    """Evaluates `model.compute_losses(data, training=False)` and updates the trackers."""
+    return _backend_module().test_step(model, *args)
