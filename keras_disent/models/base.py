@@ -16,7 +16,7 @@ from keras_disent import losses, networks, training
 def unpack_images(data):
     """The image tensor of a batch given as `x`, `(x,)` or `(x, y[, w])`."""
     x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
-    return x
+    return ops.convert_to_tensor(x, dtype="float32")
 
 
 def check_images(images, image_shape, name="images"):
@@ -103,6 +103,14 @@ class DisentModel(keras.Model):
         if isinstance(optimizer, training.OptimizerGroup):
             optimizer.bind(self._phase_variables)
         super().compile(optimizer=optimizer, **kwargs)
+
+    def compile_from_config(self, config):
+        """Restores the optimizer(s) saved in a `.keras` file."""
+        optimizer = keras.saving.deserialize_keras_object(config.get("optimizer"))
+        if optimizer is not None:
+            self.compile(optimizer=optimizer)
+            if self.built:
+                self.optimizer.build(self.trainable_variables)
 
     def _phase_variables(self):
         return {phase.optimizer: list(phase.variables) for phase in self.training_phases()}

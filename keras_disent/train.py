@@ -1,0 +1,57 @@
+"""Training loop shared by the CLI, the demo and the recipes: checkpoints, resume, run files."""
+
+import os
+import time
+
+import keras
+import numpy as np
+
+from keras_disent import runs
+
+
+def model_from_name(method, **config):
+    """Builds a model class by its CLI name (e.g. "beta_vae")."""
+    from keras_disent import models
+
+    classes = {"beta_vae": models.BetaVAE}
+    if method not in classes:
+        raise ValueError(f"Unknown method {method!r}. Available: {sorted(classes)}.")
+    return classes[method](**config)
+
+
+def fit_run(model, dataset, run_dir, steps, batch_size=64, learning_rate=5e-4, seed=0,
+            steps_per_epoch=500, verbose=1, run_config=None):
+    """Trains `model` on a ground-truth dataset for `steps` steps, writing into `run_dir`.
+
+    Interruption-safe: a `keras.callbacks.BackupAndRestore` checkpoint in `run_dir/backup`
+    resumes from the last finished epoch when the same call runs again. On success writes
+    `model.keras`, `model.weights.h5`, `config.json` (model config, run arguments, provenance)
+    and `history.json`.
+
+    Returns:
+        the Keras `History` of this call and the wall time in seconds.
+    """
+    os.makedirs(run_dir, exist_ok=True)
+    steps_per_epoch = min(steps_per_epoch, steps)
+    epochs = max(1, int(np.ceil(steps / steps_per_epoch)))
+    config = {
+        "class": type(model).__name__,
+        "model_config": model.get_config(),
+        "run": dict(run_config or {}, steps=epochs * steps_per_epoch, batch_size=batch_size,
+                    learning_rate=learning_rate, seed=seed, steps_per_epoch=steps_per_epoch,
+                    dataset=type(dataset).__name__),
+        "provenance": runs.provenance(),
+    }
+    runs.write_json(os.path.join(run_dir, "config.json"), config)
+    if model.optimizer is None:
+        model.compile(keras.optimizers.Adam(learning_rate))
+    batches = dataset.batches(batch_size, steps_per_epoch, seed=seed)
+    callbacks = [keras.callbacks.BackupAndRestore(os.path.join(run_dir, "backup"))]
+    start = time.time()
+    history = model.fit(batches, epochs=epochs, callbacks=callbacks, verbose=verbose)
+    wall = time.time() - start
+    model.save(os.path.join(run_dir, "model.keras"))
+    model.save_weights(os.path.join(run_dir, "model.weights.h5"))
+    runs.write_json(os.path.join(run_dir, "history.json"),
+                    {"history": history.history, "wall_time_s": wall})
+    return history, wall

@@ -1,0 +1,61 @@
+import numpy as np
+import pytest
+from keras import ops
+
+from keras_disent import losses
+
+rng = np.random.default_rng(0)
+
+
+def _np(x):
+    return np.asarray(ops.convert_to_numpy(x))
+
+
+def test_bernoulli_reconstruction_matches_closed_form():
+    images = (rng.random((3, 5, 5, 1)) > 0.5).astype("float32")
+    logits = rng.normal(size=(3, 5, 5, 1)).astype("float32") * 4
+    p = 1 / (1 + np.exp(-logits.astype("float64")))
+    expected = -(images * np.log(p) + (1 - images) * np.log(1 - p)).reshape(3, -1).sum(1)
+    np.testing.assert_allclose(_np(losses.bernoulli_reconstruction(images, logits)), expected,
+                               rtol=1e-5)
+
+
+def test_bernoulli_reconstruction_is_stable_for_large_logits():
+    images = np.array([[[[1.0]], [[0.0]]]], "float32")
+    logits = np.array([[[[200.0]], [[-200.0]]]], "float32")
+    assert _np(losses.bernoulli_reconstruction(images, logits))[0] == pytest.approx(0.0, abs=1e-6)
+    assert _np(losses.bernoulli_reconstruction(1 - images, logits))[0] == pytest.approx(400.0)
+
+
+def test_gaussian_reconstruction_is_squared_error_of_sigmoid():
+    images = rng.random((2, 4, 4, 3)).astype("float32")
+    logits = rng.normal(size=(2, 4, 4, 3)).astype("float32")
+    expected = ((1 / (1 + np.exp(-logits)) - images) ** 2).reshape(2, -1).sum(1)
+    np.testing.assert_allclose(_np(losses.gaussian_reconstruction(images, logits)), expected,
+                               rtol=1e-5)
+
+
+def test_gaussian_kl_closed_form_and_zero_at_prior():
+    mean = rng.normal(size=(4, 3)).astype("float32")
+    log_var = rng.normal(size=(4, 3)).astype("float32")
+    expected = 0.5 * (mean ** 2 + np.exp(log_var) - log_var - 1).sum(1)
+    np.testing.assert_allclose(_np(losses.gaussian_kl(mean, log_var)), expected, rtol=1e-5)
+    np.testing.assert_allclose(_np(losses.gaussian_kl_per_dim(mean, log_var)).sum(1), expected,
+                               rtol=1e-5)
+    zeros = np.zeros((2, 3), "float32")
+    np.testing.assert_allclose(_np(losses.gaussian_kl(zeros, zeros)), [0.0, 0.0], atol=1e-7)
+
+
+def test_linear_capacity_and_penalty():
+    assert float(_np(losses.linear_capacity(0, 25.0, 100))) == 0.0
+    assert float(_np(losses.linear_capacity(40, 25.0, 100))) == pytest.approx(10.0)
+    assert float(_np(losses.linear_capacity(500, 25.0, 100))) == pytest.approx(25.0)
+    np.testing.assert_allclose(_np(losses.capacity_penalty(np.array([3.0, 7.0], "float32"), 5.0,
+                                                           10.0)), [20.0, 20.0])
+
+
+def test_gaussian_log_density_matches_scipy_form():
+    x, m, lv = 0.3, -0.2, np.log(0.5)
+    expected = -0.5 * ((x - m) ** 2 / 0.5 + np.log(2 * np.pi * 0.5))
+    got = _np(losses.gaussian_log_density(np.float32(x), np.float32(m), np.float32(lv)))
+    assert float(got) == pytest.approx(expected, rel=1e-5)

@@ -1,0 +1,32 @@
+import numpy as np
+from PIL import Image
+
+from helpers import tiny_beta_vae
+from keras_disent import visualize
+
+
+def test_image_grid_tiles_rows_and_columns():
+    images = np.zeros((2, 3, 4, 5, 1), "float32")
+    images[1, 2] = 1.0
+    grid = visualize.image_grid(images, scale=1)
+    assert grid.size == (3 * (5 + 2) + 2, 2 * (4 + 2) + 2)
+    pixels = np.asarray(grid)
+    assert pixels[2 + 6, 2 + 2 * 7, 0] == 255 and pixels[2, 2, 0] == 0
+
+
+def test_traversal_figure_rows_sorted_by_kl(tmp_path, sprites):
+    model = tiny_beta_vae(latent_dim=3)
+    reference = sprites.images(np.arange(8) * 5000)
+    path, order, kl = visualize.traversal_figure(model, reference[0], str(tmp_path / "t.png"),
+                                                 values=np.linspace(-2, 2, 5),
+                                                 reference=reference)
+    assert list(kl[order]) == sorted(kl, reverse=True)
+    picture = Image.open(path)
+    assert picture.size == (2 * (78 + 5 * 66 + 2), 2 * (3 * 66 + 2))
+
+
+def test_reconstruction_figure(tmp_path, sprites):
+    model = tiny_beta_vae()
+    path = visualize.reconstruction_figure(model, sprites.images(np.arange(4)),
+                                           str(tmp_path / "sub" / "r.png"))
+    assert Image.open(path).size == (2 * (78 + 4 * 66 + 2), 2 * (2 * 66 + 2))
