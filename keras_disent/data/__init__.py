@@ -3,8 +3,9 @@
 from keras_disent.data.dsprites import DSprites, dsprites
 from keras_disent.data.ground_truth import GroundTruthDataset
 from keras_disent.data.pipeline import RandomBatches
+from keras_disent.data.synthetic import FactorObservations
 
-__all__ = ["DSprites", "GroundTruthDataset", "RandomBatches", "dsprites", "get"]
+__all__ = ["DSprites", "FactorObservations", "GroundTruthDataset", "RandomBatches", "dsprites", "get"]
 
 _BUILTIN = {"dsprites": dsprites}
 

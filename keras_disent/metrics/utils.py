@@ -1,0 +1,101 @@
+"""Shared pieces of the disentanglement metrics: sampling, discretisation, mutual information.
+
+The protocols follow disentanglement_lib (Locatello et al. 2019) so scores are comparable with
+the literature; the implementations are vectorised numpy.
+"""
+
+import numpy as np
+
+
+def check_dataset(dataset):
+    """Raises a clear error when `dataset` lacks the ground-truth interface the metrics need."""
+    sizes = getattr(dataset, "factor_sizes", None)
+    if not sizes or not hasattr(dataset, "sample_factors") or not hasattr(
+            dataset, "images_from_factors"):
+        raise ValueError(
+            f"{type(dataset).__name__} has no ground-truth factors: disentanglement metrics need "
+            "a dataset with factor_sizes, sample_factors(n, seed) and images_from_factors(f), "
+            "such as keras_disent.data.dsprites()."
+        )
+    return dataset
+
+
+def representations(representation_fn, observations, batch_size=256):
+    """Applies `representation_fn` batch-wise; checks it returns one row per observation."""
+    outputs = []
+    for begin in range(0, len(observations), batch_size):
+        batch = observations[begin:begin + batch_size]
+        codes = np.asarray(representation_fn(batch))
+        if codes.ndim == 1:
+            codes = codes[:, None]
+        if codes.ndim != 2 or codes.shape[0] != len(batch):
+            raise ValueError(
+                f"representation_fn must return an array of shape (n, code_dim) with one row per "
+                f"input; for {len(batch)} inputs it returned shape {codes.shape}."
+            )
+        outputs.append(codes.astype(np.float64))
+    return np.concatenate(outputs)
+
+
+def sample_codes(dataset, representation_fn, num_points, rng, batch_size=256):
+    """`(codes (d, n), factors (K, n))` for `num_points` random grid points.
+
+    Codes and factors are returned transposed (one row per dimension), the layout of
+    disentanglement_lib's `generate_batch_factor_code`.
+    """
+    factors = dataset.sample_factors(num_points, rng)
+    codes = representations(lambda f: representation_fn(dataset.images_from_factors(f)),
+                            factors, batch_size)
+    return codes.T, factors.T
+
+
+def histogram_discretize(target, num_bins=20):
+    """Per-row discretisation into `num_bins` equal-width bins (disentanglement_lib's rule)."""
+    discretized = np.zeros(target.shape, dtype=np.int64)
+    for i, row in enumerate(target):
+        edges = np.histogram(row, num_bins)[1][:-1]
+        discretized[i] = np.digitize(row, edges)
+    return discretized
+
+
+def _labels(values):
+    return np.unique(values, return_inverse=True)[1].ravel()
+
+
+def mutual_information(a, b):
+    """I(a; b) in nats for two discrete label vectors (as sklearn's mutual_info_score)."""
+    a, b = _labels(a), _labels(b)
+    joint = np.bincount(a * (b.max() + 1) + b, minlength=(a.max() + 1) * (b.max() + 1))
+    joint = joint.reshape(a.max() + 1, b.max() + 1) / len(a)
+    pa, pb = joint.sum(1, keepdims=True), joint.sum(0, keepdims=True)
+    nonzero = joint > 0
+    return float(np.sum(joint[nonzero] * np.log(joint[nonzero] / (pa @ pb)[nonzero])))
+
+
+def discrete_mutual_info(codes, factors):
+    """Matrix `(num_codes, num_factors)` of I(code_i; factor_j) for discretised rows."""
+    return np.array([[mutual_information(c, f) for f in factors] for c in codes])
+
+
+def discrete_entropy(factors):
+    """Entropy in nats of each discrete factor row."""
+    return np.array([mutual_information(f, f) for f in factors])
+
+
+def make_rng(seed):
+    return np.random.default_rng(seed)
+
+
+class Progress:
+    """Minimal progress printer (stderr) for slow metric stages."""
+
+    def __init__(self, label, total, verbose=True):
+        self.label, self.total, self.verbose, self.done = label, total, verbose, 0
+
+    def step(self, message=""):
+        self.done += 1
+        if self.verbose:
+            import sys
+
+            print(f"  {self.label}: {self.done}/{self.total} {message}", file=sys.stderr,
+                  flush=True)
