@@ -43,7 +43,7 @@ def fit_run(model, dataset, run_dir, steps, batch_size=64, learning_rate=5e-4, s
         "provenance": runs.provenance(),
     }
     runs.write_json(os.path.join(run_dir, "config.json"), config)
-    if model.optimizer is None:
+    if getattr(model, "optimizer", None) is None:
         model.compile(keras.optimizers.Adam(learning_rate))
     batches = dataset.batches(batch_size, steps_per_epoch, seed=seed)
     callbacks = [keras.callbacks.BackupAndRestore(os.path.join(run_dir, "backup"))]

@@ -1,0 +1,48 @@
+"""A plain PyTorch beta-VAE training loop: the yardstick for bench/train_speed.py.
+
+The Burgess et al. 2018 64x64 network (4 conv 32x4x4 stride 2, FC 256, FC 256, 10 latents, and
+its mirror with transposed convolutions), Bernoulli decoder, beta = 4, Adam 5e-4: the network
+and loss of the PyTorch beta-VAE implementations most people use, written here in ~40 lines.
+"""
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+
+class BurgessVAE(nn.Module):
+    def __init__(self, latent_dim=10, channels=1):
+        super().__init__()
+        self.latent_dim = latent_dim
+        self.encoder = nn.Sequential(
+            nn.Conv2d(channels, 32, 4, 2, 1), nn.ReLU(), nn.Conv2d(32, 32, 4, 2, 1), nn.ReLU(),
+            nn.Conv2d(32, 32, 4, 2, 1), nn.ReLU(), nn.Conv2d(32, 32, 4, 2, 1), nn.ReLU(),
+            nn.Flatten(), nn.Linear(32 * 4 * 4, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(),
+            nn.Linear(256, 2 * latent_dim))
+        self.decoder = nn.Sequential(
+            nn.Linear(latent_dim, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(),
+            nn.Linear(256, 32 * 4 * 4), nn.ReLU(), nn.Unflatten(1, (32, 4, 4)),
+            nn.ConvTranspose2d(32, 32, 4, 2, 1), nn.ReLU(), nn.ConvTranspose2d(32, 32, 4, 2, 1),
+            nn.ReLU(), nn.ConvTranspose2d(32, 32, 4, 2, 1), nn.ReLU(),
+            nn.ConvTranspose2d(32, channels, 4, 2, 1))
+
+    def loss(self, x, beta=4.0):
+        mean, log_var = self.encoder(x).chunk(2, dim=1)
+        z = mean + torch.exp(0.5 * log_var) * torch.randn_like(mean)
+        logits = self.decoder(z)
+        recon = F.binary_cross_entropy_with_logits(logits, x, reduction="sum") / x.shape[0]
+        kl = 0.5 * (mean.pow(2) + log_var.exp() - log_var - 1).sum(1).mean()
+        return recon + beta * kl
+
+
+def make_step(model, learning_rate=5e-4):
+    optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
+
+    def step(x):
+        optimizer.zero_grad(set_to_none=True)
+        loss = model.loss(x)
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    return step

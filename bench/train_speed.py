@@ -1,0 +1,93 @@
+"""Training speed of BetaVAE under the current Keras backend vs a plain PyTorch loop.
+
+Usage: KERAS_BACKEND=tensorflow|jax|torch python bench/train_speed.py [--rounds 5 --steps 40]
+
+Alternates, in one process: R rounds of (PyTorch reference loop, N steps) and (keras_disent
+BetaVAE.fit on the built-in dSprites pipeline, N steps). Prints steps/s of each per round, the
+ratio per round and the median ratio, peak RSS, and the share of a Keras step spent producing
+the input batch. Same network (Burgess'18 64x64), batch 64, Adam 5e-4, beta 4, Bernoulli.
+"""
+
+import argparse
+import os
+import resource
+import statistics
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import torch_reference  # noqa: E402
+
+from keras_disent.data import dsprites  # noqa: E402
+from keras_disent.models import BetaVAE  # noqa: E402
+
+
+def peak_rss_mib():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--steps", type=int, default=40)
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--decoder-upsample", default="transpose",
+                        choices=("transpose", "resize"))
+    args = parser.parse_args()
+
+    dataset = dsprites()
+    batches = dataset.batches(args.batch_size, steps_per_epoch=args.steps, seed=0)
+
+    reference = torch_reference.BurgessVAE()
+    torch_step = torch_reference.make_step(reference)
+    torch_batches = [torch.from_numpy(batches[i].transpose(0, 3, 1, 2).copy())
+                     for i in range(args.steps)]
+
+    model = BetaVAE(latent_dim=10, beta=4.0, decoder_upsample=args.decoder_upsample, seed=0)
+    model.compile(keras.optimizers.Adam(5e-4))
+    model.fit(batches, epochs=1, steps_per_epoch=3, verbose=0)  # compile/trace once
+    for x in torch_batches[:3]:
+        torch_step(x)
+
+    start = time.perf_counter()
+    for i in range(args.steps):
+        batches[i]
+    input_seconds = (time.perf_counter() - start) / args.steps
+
+    rows = []
+    for r in range(args.rounds):
+        start = time.perf_counter()
+        for x in torch_batches:
+            torch_step(x)
+        torch_rate = args.steps / (time.perf_counter() - start)
+        start = time.perf_counter()
+        model.fit(batches, epochs=1, steps_per_epoch=args.steps, verbose=0)
+        keras_rate = args.steps / (time.perf_counter() - start)
+        rows.append((r, torch_rate, keras_rate, keras_rate / torch_rate))
+
+    backend = keras.backend.backend()
+    print(f"\nBetaVAE training speed, backend={backend}, batch {args.batch_size}, "
+          f"decoder={args.decoder_upsample}, {args.steps} steps/round, "
+          f"torch threads={torch.get_num_threads()}")
+    print(f"{'round':>5} | {'pytorch steps/s':>15} | {'keras-disent steps/s':>20} | {'ratio':>6}")
+    print("-" * 56)
+    for r, t, k, ratio in rows:
+        print(f"{r:>5} | {t:>15.2f} | {k:>20.2f} | {ratio:>6.2f}")
+    median = statistics.median(row[3] for row in rows)
+    keras_median = statistics.median(row[2] for row in rows)
+    print("-" * 56)
+    print(f"median ratio keras-disent/pytorch: {median:.2f}")
+    print(f"input batch: {1000 * input_seconds:.2f} ms = "
+          f"{100 * input_seconds * keras_median:.1f}% of a keras-disent step")
+    print(f"peak RSS: {peak_rss_mib():.0f} MiB; images/s keras-disent: "
+          f"{keras_median * args.batch_size:.0f}")
+
+
+if __name__ == "__main__":
+    main()
