@@ -42,7 +42,7 @@ def test_images_are_binary_float32_and_follow_factors(sprites):
     area = images.sum(axis=(1, 2, 3))
     assert area[0] > 3 * area[2]  # scale 1 is bigger than scale 0.5
     centre_x = [np.argwhere(im[..., 0])[:, 1].mean() for im in images[:2]]
-    assert centre_x[1] - centre_x[0] > 30  # posX moves the sprite right
+    assert centre_x[1] - centre_x[0] == pytest.approx(31)  # one pixel per position step
     assert not np.array_equal(images[3], images[4])  # heart != ellipse
 
 
@@ -78,3 +78,22 @@ def test_random_batches_pipeline(sprites):
     np.testing.assert_array_equal(images, sprites.images_from_factors(factors))
     with pytest.raises(ValueError, match="positive"):
         sprites.batches(0, 1)
+
+
+def test_template_renderer_equals_analytic_renderer(sprites):
+    factors = sprites.sample_factors(300, seed=1)
+    corners = np.array([[s, 5, o, x, y] for s in range(3) for o in (0, 7)
+                        for x in (0, 31) for y in (0, 31)])
+    factors = np.concatenate([factors, corners])
+    np.testing.assert_array_equal(sprites.images_from_factors(factors),
+                                  sprites.render_analytic(factors))
+
+
+def test_largest_sprites_stay_inside_the_image(sprites):
+    # A sprite touching the border would lose pixels at the extreme positions.
+    for shape in range(3):
+        for orientation in range(0, 40, 5):
+            centre = sprites.images_from_factors([[shape, 5, orientation, 16, 16]]).sum()
+            for x, y in ((0, 0), (31, 31), (0, 31)):
+                moved = sprites.images_from_factors([[shape, 5, orientation, x, y]]).sum()
+                assert moved == centre
