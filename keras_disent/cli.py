@@ -15,27 +15,6 @@ def _print(message):
     print(f"[keras-disent] {message}", flush=True)
 
 
-def _write_figures(model, dataset, run_dir, seed=0):
-    from keras_disent import visualize
-
-    _, reference = dataset.sample(256, seed=seed)
-    traversal, order, kl = visualize.traversal_figure(
-        model, reference[0], os.path.join(run_dir, "traversal.png"), reference=reference)
-    reconstruction = visualize.reconstruction_figure(
-        model, reference[:10], os.path.join(run_dir, "reconstruction.png"))
-    return traversal, reconstruction, kl
-
-
-def _evaluate_into(model, dataset, run_dir, names, seed, sizes):
-    from keras_disent import metrics, runs
-
-    results = metrics.evaluate(model, dataset, metrics=names, seed=seed, dci__classifier=sizes
-                               .pop("dci_classifier", "gbt"), **sizes)
-    runs.write_json(os.path.join(run_dir, "metrics.json"),
-                    {"dataset": type(dataset).__name__, "seed": seed, "metrics": results})
-    return results
-
-
 def cmd_train(args):
     from keras_disent import data, train
 
@@ -48,15 +27,10 @@ def cmd_train(args):
     model = train.model_from_name(args.method, **config)
     _print(f"training {type(model).__name__} on {args.dataset} for {args.steps} steps "
            f"-> {args.out}")
-    _, wall = train.fit_run(model, dataset, args.out, steps=args.steps,
-                            batch_size=args.batch_size, learning_rate=args.learning_rate,
-                            seed=args.seed, run_config={"command": " ".join(sys.argv)})
-    _print(f"trained in {wall:.0f} s")
-    traversal, reconstruction, _ = _write_figures(model, dataset, args.out, args.seed)
     names = [m for m in args.metrics.split(",") if m]
-    if names:
-        _evaluate_into(model, dataset, args.out, names, args.seed,
-                       {"dci_classifier": args.dci_classifier})
+    train.train_and_report(model, dataset, args.out, args.steps, args.batch_size,
+                           args.learning_rate, args.seed, names, args.dci_classifier,
+                           command="keras-disent " + " ".join(sys.argv[1:]))
     _print(f"wrote {args.out}/ (model.keras, traversal.png, reconstruction.png, "
            f"config.json, metrics.json)")
     return model
@@ -92,6 +66,49 @@ def cmd_evaluate(args):
     runs.write_json(out, {"model": args.model, "dataset": args.dataset, "seed": args.seed,
                           "metrics": results, "provenance": runs.provenance()})
     _print(f"wrote {out}")
+
+
+README_START, README_END = "<!-- zoo-table-start -->", "<!-- zoo-table-end -->"
+
+
+def readme_with_zoo_table(text, table):
+    """README text with the generated zoo table between the markers."""
+    if README_START not in text or README_END not in text:
+        raise ValueError(f"README lacks the markers {README_START} / {README_END}.")
+    head, rest = text.split(README_START, 1)
+    _, tail = rest.split(README_END, 1)
+    return f"{head}{README_START}\n{table}\n{README_END}{tail}"
+
+
+def cmd_zoo(args):
+    import json
+
+    from keras_disent import zoo
+
+    if args.action in ("list", "show") and not args.name:
+        args.name = args.run_dir
+    if args.action == "list":
+        for name in zoo.list(args.name):
+            entry = zoo.get(name)
+            status = "weights" if entry.has_weights else "no weights"
+            print(f"{name:32s} {entry.cls:12s} {status:10s} {entry.dataset}")
+    elif args.action == "show":
+        if not args.name:
+            raise SystemExit("error: zoo show needs a NAME")
+        print(json.dumps(zoo.get(args.name).to_json(), indent=2, sort_keys=True))
+    elif args.action == "register":
+        if not args.name or not args.run_dir:
+            raise SystemExit("error: zoo register needs RUN_DIR and --name NAME")
+        entry = zoo.register(args.run_dir, args.name, default=args.default)
+        _print(f"registered {entry.name}: {entry.weights} sha256 {entry.sha256[:12]}... "
+               f"({entry.num_params} params)")
+    elif args.action == "readme":
+        path = args.run_dir or "README.md"
+        with open(path) as handle:
+            text = handle.read()
+        with open(path, "w") as handle:
+            handle.write(readme_with_zoo_table(text, zoo.markdown_table()))
+        _print(f"updated the zoo table in {path}")
 
 
 def build_parser():
@@ -131,6 +148,13 @@ def build_parser():
     evaluate.add_argument("--seed", type=int, default=0)
     evaluate.add_argument("--out", default=None, help="JSON path (default: beside the model)")
     evaluate.set_defaults(fn=cmd_evaluate)
+
+    zoo = sub.add_parser("zoo", help="pretrained weights: list, show, register, readme")
+    zoo.add_argument("action", choices=("list", "show", "register", "readme"))
+    zoo.add_argument("run_dir", nargs="?", help="register: run directory; readme: README path")
+    zoo.add_argument("--name", default=None, help="entry name (list: a glob pattern)")
+    zoo.add_argument("--default", action="store_true", help="register: default for its method")
+    zoo.set_defaults(fn=cmd_zoo)
     return parser
 
 

@@ -55,3 +55,43 @@ def fit_run(model, dataset, run_dir, steps, batch_size=64, learning_rate=5e-4, s
     runs.write_json(os.path.join(run_dir, "history.json"),
                     {"history": history.history, "wall_time_s": wall})
     return history, wall
+
+
+def write_figures(model, dataset, run_dir, seed=0):
+    """traversal.png (rows sorted by KL) and reconstruction.png for 10 random images."""
+    from keras_disent import visualize
+
+    _, reference = dataset.sample(256, seed=seed)
+    traversal, order, kl = visualize.traversal_figure(
+        model, reference[0], os.path.join(run_dir, "traversal.png"), reference=reference)
+    reconstruction = visualize.reconstruction_figure(
+        model, reference[:10], os.path.join(run_dir, "reconstruction.png"))
+    return traversal, reconstruction
+
+
+def evaluate_run(model, dataset, run_dir, metric_names, seed=0, dci_classifier="gbt"):
+    """Runs the metrics and writes `metrics.json` (scores, seconds, seed, protocol)."""
+    from keras_disent import metrics
+
+    results = metrics.evaluate(model, dataset, metrics=metric_names, seed=seed,
+                               dci__classifier=dci_classifier)
+    runs.write_json(os.path.join(run_dir, "metrics.json"), {
+        "dataset": type(dataset).__name__, "seed": seed, "metrics": results,
+        "protocol": "disentanglement_lib defaults" + (
+            f"; DCI classifier {dci_classifier}" if "dci" in metric_names else ""),
+    })
+    return results
+
+
+def train_and_report(model, dataset, run_dir, steps, batch_size=64, learning_rate=5e-4,
+                     seed=0, metric_names=("mig",), dci_classifier="gbt", command=None,
+                     verbose=1):
+    """fit_run, then figures and metrics: the body of `keras-disent train` and the recipes."""
+    _, wall = fit_run(model, dataset, run_dir, steps, batch_size=batch_size,
+                      learning_rate=learning_rate, seed=seed, verbose=verbose,
+                      run_config={"command": command})
+    print(f"[keras-disent] trained in {wall:.0f} s", flush=True)
+    figures = write_figures(model, dataset, run_dir, seed)
+    results = evaluate_run(model, dataset, run_dir, list(metric_names), seed, dci_classifier) \
+        if metric_names else {}
+    return wall, figures, results

@@ -1,0 +1,1 @@
+"""Export (filled by the export issue)."""

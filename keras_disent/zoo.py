@@ -1,0 +1,288 @@
+"""Pretrained weights loaded by name: `keras_disent.zoo.load("beta_vae_dsprites")`.
+
+`zoo/index.json` is the single source of truth. Each entry records the class and config that
+rebuild the model, the weights file with its full sha256 (always checked) and size, the number
+of parameters, the dataset and input range, the metrics measured on it (seed, protocol), the
+exact recipe command that produced it, the backend and Keras version used, the training steps
+and wall time. Weights are backend-independent `.weights.h5` files: an entry trained under
+tensorflow loads under jax and torch.
+"""
+
+import builtins
+import dataclasses
+import difflib
+import fnmatch
+import hashlib
+import json
+import os
+import shutil
+
+INDEX_FORMAT = 1
+_REPO_ZOO = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "zoo")
+
+
+class ZooError(Exception):
+    """A zoo entry cannot be found, verified or loaded; the message says what to do."""
+
+
+class WeightsNotAvailableError(ZooError):
+    """The entry exists (architecture, recipe) but no weights were trained for it yet."""
+
+
+@dataclasses.dataclass(frozen=True)
+class ZooEntry:
+    """One pretrained model: what it is, where its weights are, how it was made."""
+
+    name: str
+    cls: str
+    config: dict
+    dataset: str
+    input_shape: tuple
+    value_range: tuple
+    recipe: str
+    weights: str = None
+    sha256: str = None
+    file_size: int = None
+    num_params: int = None
+    metrics: dict = dataclasses.field(default_factory=dict)
+    trained_backend: str = None
+    keras_version: str = None
+    training_steps: int = None
+    wall_time_s: float = None
+    default: bool = False
+    notes: str = ""
+    root: str = None  # directory that `weights` is relative to
+
+    @property
+    def has_weights(self):
+        return self.weights is not None
+
+    @property
+    def weights_path(self):
+        return None if self.weights is None else os.path.join(self.root, self.weights)
+
+    def to_json(self):
+        record = dataclasses.asdict(self)
+        record["class"] = record.pop("cls")
+        for key in ("name", "root"):
+            record.pop(key)
+        record["input_shape"] = builtins.list(self.input_shape)
+        record["value_range"] = builtins.list(self.value_range)
+        return record
+
+    @classmethod
+    def from_json(cls, name, record, root):
+        record = dict(record)
+        record["cls"] = record.pop("class")
+        record["input_shape"] = tuple(record["input_shape"])
+        record["value_range"] = tuple(record["value_range"])
+        fields = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(record) - fields
+        if unknown:
+            raise ZooError(f"Zoo entry {name!r} has unknown fields {sorted(unknown)}.")
+        return cls(name=name, root=root, **record)
+
+
+def index_path():
+    """Path of the packaged index (`zoo/index.json` in a checkout)."""
+    try:
+        from importlib import resources
+
+        packaged = resources.files("keras_disent.zoo_data") / "index.json"
+        if packaged.is_file():
+            return str(packaged)
+    except (ImportError, ModuleNotFoundError, TypeError):
+        pass
+    return os.path.join(_REPO_ZOO, "index.json")
+
+
+def read_index(path=None):
+    """`{name: ZooEntry}` from an index file (default: the packaged one)."""
+    path = path or index_path()
+    if not os.path.exists(path):
+        raise ZooError(f"No zoo index at {path!r}.")
+    with open(path) as handle:
+        try:
+            payload = json.load(handle)
+        except json.JSONDecodeError as error:
+            raise ZooError(f"Zoo index {path!r} is not valid JSON: {error}.") from error
+    if payload.get("format") != INDEX_FORMAT:
+        raise ZooError(f"Zoo index {path!r} has format {payload.get('format')!r}, "
+                       f"expected {INDEX_FORMAT}.")
+    root = os.path.dirname(os.path.abspath(path))
+    return {name: ZooEntry.from_json(name, record, root)
+            for name, record in payload["entries"].items()}
+
+
+def write_index(entries, path):
+    payload = {"format": INDEX_FORMAT,
+               "entries": {name: entries[name].to_json() for name in sorted(entries)}}
+    with open(path, "w") as handle:
+        json.dump(payload, handle, indent=2, sort_keys=True)
+        handle.write("\n")
+
+
+def list(pattern=None):  # noqa: A001 - the zoo's public verb
+    """Sorted entry names, optionally filtered by a glob such as `"beta_vae_*"`."""
+    names = sorted(read_index())
+    return [n for n in names if pattern is None or fnmatch.fnmatch(n, pattern)]
+
+
+def get(name, index=None):
+    """The `ZooEntry` called `name` (in `index`, default the packaged one).
+
+    An unknown name lists close matches.
+    """
+    entries = read_index(index)
+    if name not in entries:
+        close = difflib.get_close_matches(name, entries, n=3, cutoff=0.5)
+        hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        raise ZooError(f"No zoo entry named {name!r}.{hint} Available: "
+                       f"{', '.join(sorted(entries))}.")
+    return entries[name]
+
+
+def sha256_of(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def verify(entry):
+    """Checks the weights file exists and matches the entry's full sha256; returns its path."""
+    if not entry.has_weights:
+        raise WeightsNotAvailableError(
+            f"Zoo entry {entry.name!r} has no trained weights yet ({entry.notes or 'none'}). "
+            f"Train it with:\n    {entry.recipe}\nthen register the run with:\n"
+            f"    keras-disent zoo register RUN_DIR --name {entry.name}")
+    path = entry.weights_path
+    if not os.path.exists(path):
+        raise ZooError(f"Weights file of {entry.name!r} is missing: {path}. Reinstall "
+                       f"keras-disent or retrain with: {entry.recipe}")
+    actual = sha256_of(path)
+    if actual != entry.sha256:
+        raise ZooError(f"Weights file of {entry.name!r} is corrupt: {path} has sha256 "
+                       f"{actual}, expected {entry.sha256}. Reinstall or retrain with: "
+                       f"{entry.recipe}")
+    return path
+
+
+def build(entry):
+    """The untrained model of an entry (class + config)."""
+    from keras_disent import models
+
+    cls = getattr(models, entry.cls, None)
+    if cls is None:
+        raise ZooError(f"Zoo entry {entry.name!r} names unknown class {entry.cls!r}.")
+    return cls(**entry.config)
+
+
+def load(name_or_path, index=None):
+    """A ready model: from a zoo name, a `.keras` file, or a run directory.
+
+    Args:
+        name_or_path: a zoo name (`"beta_vae_dsprites"`), a path to a `.keras` file, or a run
+            directory written by a recipe (`config.json` + `model.weights.h5`).
+        index: path of another index.json (e.g. one you registered your own runs in).
+
+    Raises:
+        ZooError: unknown name (with close matches), missing or corrupt weights file (with
+            the expected hash), or an entry without trained weights (with the recipe command).
+    """
+    if os.path.isdir(name_or_path):
+        return _load_run_dir(name_or_path)
+    if name_or_path.endswith(".keras"):
+        if not os.path.exists(name_or_path):
+            raise ZooError(f"No model file at {name_or_path!r}.")
+        import keras
+
+        import keras_disent.models  # noqa: F401  (registers the classes)
+
+        return keras.saving.load_model(name_or_path)
+    entry = get(name_or_path, index)
+    path = verify(entry)
+    model = build(entry)
+    model.load_weights(path)
+    return model
+
+
+def _load_run_dir(run_dir):
+    config_path = os.path.join(run_dir, "config.json")
+    weights_path = os.path.join(run_dir, "model.weights.h5")
+    for path in (config_path, weights_path):
+        if not os.path.exists(path):
+            raise ZooError(f"{run_dir!r} is not a finished run: {os.path.basename(path)} "
+                           "is missing.")
+    with open(config_path) as handle:
+        config = json.load(handle)
+    entry = ZooEntry(name=run_dir, cls=config["class"], config=_constructor_config(
+        config["model_config"]), dataset="", input_shape=(), value_range=(0, 1), recipe="")
+    model = build(entry)
+    model.load_weights(weights_path)
+    return model
+
+
+def _constructor_config(model_config):
+    """A model's get_config without Keras' own keys (name, trainable, dtype)."""
+    return {k: v for k, v in model_config.items() if k not in ("name", "trainable", "dtype")}
+
+
+def register(run_dir, name, index=None, default=False, notes=""):
+    """Adds (or replaces) entry `name` from a finished run directory.
+
+    Copies `model.weights.h5` to `<zoo>/weights/<name>.weights.h5` and records its hash,
+    size and parameter count, the run's config, command, provenance, training steps, wall time
+    and `metrics.json`.
+    """
+    index = index or index_path()
+    entries = read_index(index) if os.path.exists(index) else {}
+    model = _load_run_dir(run_dir)
+    with open(os.path.join(run_dir, "config.json")) as handle:
+        config = json.load(handle)
+    metrics_path = os.path.join(run_dir, "metrics.json")
+    metrics = {}
+    if os.path.exists(metrics_path):
+        with open(metrics_path) as handle:
+            metrics = json.load(handle)
+    history_path = os.path.join(run_dir, "history.json")
+    wall = None
+    if os.path.exists(history_path):
+        with open(history_path) as handle:
+            wall = round(json.load(handle).get("wall_time_s", 0.0), 1)
+    root = os.path.dirname(os.path.abspath(index))
+    weights = os.path.join("weights", f"{name}.weights.h5")
+    os.makedirs(os.path.join(root, "weights"), exist_ok=True)
+    shutil.copyfile(os.path.join(run_dir, "model.weights.h5"), os.path.join(root, weights))
+    run = config.get("run", {})
+    provenance = config.get("provenance", {})
+    entry = ZooEntry(
+        name=name, cls=config["class"], config=_constructor_config(config["model_config"]),
+        dataset=run.get("dataset", ""), input_shape=tuple(model.image_shape),
+        value_range=(0.0, 1.0), recipe=run.get("command") or "", weights=weights,
+        sha256=sha256_of(os.path.join(root, weights)),
+        file_size=os.path.getsize(os.path.join(root, weights)),
+        num_params=int(model.count_params()), metrics=metrics,
+        trained_backend=provenance.get("backend"), keras_version=provenance.get("keras_version"),
+        training_steps=run.get("steps"), wall_time_s=wall, default=default, notes=notes,
+        root=root)
+    entries[name] = entry
+    write_index(entries, index)
+    return entry
+
+
+def markdown_table(entries=None):
+    """README's model table, generated from the index."""
+    entries = entries or read_index()
+    lines = ["| name | class | dataset | steps | backend | MIG | weights |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+    for name in sorted(entries):
+        e = entries[name]
+        mig = e.metrics.get("metrics", {}).get("mig", {}).get("mig")
+        lines.append(
+            f"| `{name}` | {e.cls} | {e.dataset} | {e.training_steps or '-'} | "
+            f"{e.trained_backend or '-'} | {'-' if mig is None else f'{mig:.3f}'} | "
+            f"{'%.1f MB' % (e.file_size / 1e6) if e.has_weights else 'not trained: ' + e.recipe}"
+            " |")
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""Zoo data package: index.json and weights/ (installed as keras_disent.zoo_data)."""
