@@ -39,7 +39,7 @@ def fit_run(model, dataset, run_dir, steps, batch_size=64, learning_rate=5e-4, s
         "model_config": model.get_config(),
         "run": dict(run_config or {}, steps=epochs * steps_per_epoch, batch_size=batch_size,
                     learning_rate=learning_rate, seed=seed, steps_per_epoch=steps_per_epoch,
-                    dataset=type(dataset).__name__),
+                    dataset=getattr(dataset, "name", type(dataset).__name__)),
         "provenance": runs.provenance(),
     }
     runs.write_json(os.path.join(run_dir, "config.json"), config)
@@ -69,9 +69,27 @@ def write_figures(model, dataset, run_dir, seed=0):
     return traversal, reconstruction
 
 
+def reconstruction_metrics(model, dataset, num=2000, seed=0):
+    """Loss terms of the model (recon, kl, loss per image) on `num` random images."""
+    _, images = dataset.sample(num, seed=seed + 1)
+    logs = model.evaluate(images, batch_size=100, verbose=0, return_dict=True)
+    return {key: float(value) for key, value in logs.items()} | {"num_images": num}
+
+
 def evaluate_run(model, dataset, run_dir, metric_names, seed=0, dci_classifier="gbt"):
-    """Runs the metrics and writes `metrics.json` (scores, seconds, seed, protocol)."""
+    """Runs the metrics and writes `metrics.json` (scores, seconds, seed, protocol).
+
+    Datasets without ground-truth factors (MNIST family, CelebA) get reconstruction metrics
+    only: the model's loss terms on 2,000 images.
+    """
     from keras_disent import metrics
+
+    if not getattr(dataset, "factor_sizes", None):
+        results = {"reconstruction": reconstruction_metrics(model, dataset, seed=seed)}
+        runs.write_json(os.path.join(run_dir, "metrics.json"), {
+            "dataset": getattr(dataset, "name", type(dataset).__name__), "seed": seed,
+            "metrics": results, "protocol": "model loss terms on 2,000 random training images"})
+        return results
 
     results = metrics.evaluate(model, dataset, metrics=metric_names, seed=seed,
                                dci__classifier=dci_classifier)
@@ -92,6 +110,5 @@ def train_and_report(model, dataset, run_dir, steps, batch_size=64, learning_rat
                       run_config={"command": command})
     print(f"[keras-disent] trained in {wall:.0f} s", flush=True)
     figures = write_figures(model, dataset, run_dir, seed)
-    results = evaluate_run(model, dataset, run_dir, list(metric_names), seed, dci_classifier) \
-        if metric_names else {}
+    results = evaluate_run(model, dataset, run_dir, list(metric_names), seed, dci_classifier)
     return wall, figures, results

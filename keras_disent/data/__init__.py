@@ -2,20 +2,45 @@
 
 from keras_disent.data.dsprites import DSprites, dsprites
 from keras_disent.data.ground_truth import GroundTruthDataset
+from keras_disent.data.arrays import ArrayGroundTruth, ImageArrayDataset
+from keras_disent.data.files import celeba_folder, dsprites_file, idx, mnist_csv, shapes3d_h5
 from keras_disent.data.synthetic import FactorObservations
 
-__all__ = ["DSprites", "FactorObservations", "GroundTruthDataset", "RandomBatches", "dsprites", "get"]
+__all__ = ["ArrayGroundTruth", "ImageArrayDataset", "celeba_folder", "dsprites_file", "idx",
+           "mnist_csv", "shapes3d_h5", "tfds", "DSprites", "FactorObservations", "GroundTruthDataset", "RandomBatches", "dsprites", "get"]
 
 _BUILTIN = {"dsprites": dsprites}
+_FILE_LOADERS = {"idx": idx, "fashion_mnist_idx": idx, "mnist_idx": idx, "mnist_csv": mnist_csv,
+                 "celeba_folder": celeba_folder, "shapes3d_h5": shapes3d_h5,
+                 "dsprites_file": dsprites_file}
 
 
-def get(name):
-    """A built-in dataset by name, e.g. `get("dsprites")`."""
-    if name not in _BUILTIN:
-        raise ValueError(
-            f"Unknown dataset {name!r}. Built-in datasets: {sorted(_BUILTIN)}."
-        )
-    return _BUILTIN[name]()
+def tfds(name, split="train", data_dir=None, **kwargs):
+    """A TFDS dataset (prepared locally) mapped to the project's interfaces; see `data.tfds_loader`."""
+    from keras_disent.data import tfds_loader
+
+    return tfds_loader.load(name, split=split, data_dir=data_dir, **kwargs)
+
+
+def get(spec):
+    """A dataset from a CLI-style spec.
+
+    `"dsprites"` (built in), `"<loader>:<path>"` with loader in idx / fashion_mnist_idx /
+    mnist_idx / mnist_csv / celeba_folder / shapes3d_h5 / dsprites_file, or
+    `"tfds:<name>[:<split>]"`.
+    """
+    if spec in _BUILTIN:
+        return _BUILTIN[spec]()
+    kind, _, rest = spec.partition(":")
+    if kind == "tfds" and rest:
+        name, _, split = rest.partition(":")
+        return tfds(name, split or "train")
+    if kind in _FILE_LOADERS and rest:
+        return _FILE_LOADERS[kind](rest)
+    raise ValueError(
+        f"Unknown dataset {spec!r}. Use one of {sorted(_BUILTIN)}, "
+        f"'<loader>:<path>' with loader in {sorted(_FILE_LOADERS)}, or 'tfds:<name>[:<split>]'."
+    )
 
 
 def __getattr__(name):
