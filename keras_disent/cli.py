@@ -68,6 +68,26 @@ def cmd_evaluate(args):
     _print(f"wrote {out}")
 
 
+def cmd_export(args):
+    import json
+
+    from keras_disent.export import ExportError, export_decoder
+
+    formats = [f.strip() for f in args.format.split(",") if f.strip()]
+    formats = ["saved_model", "tflite"] if formats == ["all"] else formats
+    try:
+        result = export_decoder(args.model, args.out, formats=formats, quantize=args.quantize,
+                                encoder=args.encoder)
+    except ExportError as error:
+        raise SystemExit(f"error: {error}")
+    for part in ("decoder", "encoder"):
+        for name, info in result.get(part, {}).get("files", {}).items():
+            _print(f"{args.out}/{info['path']}: {info['bytes'] / 1e6:.2f} MB, max |diff| vs "
+                   f"Keras {info['max_abs_diff_vs_keras']:.2g}")
+    _print(f"wrote {args.out}/export.json")
+    return json.dumps(result)
+
+
 README_START, README_END = "<!-- zoo-table-start -->", "<!-- zoo-table-end -->"
 
 
@@ -148,6 +168,14 @@ def build_parser():
     evaluate.add_argument("--seed", type=int, default=0)
     evaluate.add_argument("--out", default=None, help="JSON path (default: beside the model)")
     evaluate.set_defaults(fn=cmd_evaluate)
+
+    export = sub.add_parser("export", help="decoder to SavedModel / TFLite with parity check")
+    export.add_argument("model", help="zoo name, .keras file or run directory")
+    export.add_argument("--out", default="exported", help="output directory")
+    export.add_argument("--format", default="all", help="saved_model, tflite or all")
+    export.add_argument("--quantize", default=None, choices=("float16", "dynamic_int8"))
+    export.add_argument("--encoder", action="store_true", help="also export the encoder")
+    export.set_defaults(fn=cmd_export)
 
     zoo = sub.add_parser("zoo", help="pretrained weights: list, show, register, readme")
     zoo.add_argument("action", choices=("list", "show", "register", "readme"))
