@@ -3,6 +3,6 @@
 __version__ = "0.1.0"
 
 from keras_disent import data, losses, models, networks  # noqa: E402
-from keras_disent.models import BetaVAE  # noqa: E402
+from keras_disent.models import BetaTCVAE, BetaVAE, FactorVAE  # noqa: E402
 
-__all__ = ["BetaVAE", "data", "losses", "models", "networks", "__version__"]
+__all__ = ["BetaTCVAE", "BetaVAE", "FactorVAE", "data", "losses", "models", "networks", "__version__"]

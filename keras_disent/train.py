@@ -13,7 +13,8 @@ def model_from_name(method, **config):
     """Builds a model class by its CLI name (e.g. "beta_vae")."""
     from keras_disent import models
 
-    classes = {"beta_vae": models.BetaVAE}
+    classes = {"beta_vae": models.BetaVAE, "beta_tcvae": models.BetaTCVAE,
+               "factor_vae": models.FactorVAE}
     if method not in classes:
         raise ValueError(f"Unknown method {method!r}. Available: {sorted(classes)}.")
     return classes[method](**config)
@@ -44,7 +45,7 @@ def fit_run(model, dataset, run_dir, steps, batch_size=64, learning_rate=5e-4, s
     }
     runs.write_json(os.path.join(run_dir, "config.json"), config)
     if getattr(model, "optimizer", None) is None:
-        model.compile(keras.optimizers.Adam(learning_rate))
+        model.compile(model.default_optimizer(learning_rate))
     batches = dataset.batches(batch_size, steps_per_epoch, seed=seed)
     callbacks = [keras.callbacks.BackupAndRestore(os.path.join(run_dir, "backup"))]
     start = time.time()

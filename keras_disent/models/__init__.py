@@ -1,6 +1,8 @@
 """keras-disent models: one public class per file."""
 
 from keras_disent.models.base import DisentModel, GaussianVAE
+from keras_disent.models.beta_tcvae import BetaTCVAE
 from keras_disent.models.beta_vae import BetaVAE
+from keras_disent.models.factor_vae import FactorVAE
 
-__all__ = ["BetaVAE", "DisentModel", "GaussianVAE"]
+__all__ = ["BetaTCVAE", "BetaVAE", "DisentModel", "FactorVAE", "GaussianVAE"]

@@ -83,6 +83,7 @@ class DisentModel(keras.Model):
         return list(self.trackers.values())
 
     def update_trackers(self, logs):
+        """Adds this step's logs to the trackers; returns every tracker's running mean."""
         for key, value in logs.items():
             self.trackers[key].update_state(value)
         return {key: tracker.result() for key, tracker in self.trackers.items()}
@@ -90,6 +91,10 @@ class DisentModel(keras.Model):
     def compute_losses(self, data, training=False):
         """`(scalar loss, {log key: scalar})` for one batch; written with keras.ops only."""
         raise NotImplementedError
+
+    def default_optimizer(self, learning_rate=5e-4):
+        """What `compile` should get when the user names nothing: Adam, or a dict of them."""
+        return keras.optimizers.Adam(learning_rate)
 
     def training_phases(self):
         """The gradient updates of one train step; one phase over all weights by default."""
