@@ -4,5 +4,7 @@ from keras_disent.models.base import DisentModel, GaussianVAE
 from keras_disent.models.beta_tcvae import BetaTCVAE
 from keras_disent.models.beta_vae import BetaVAE
 from keras_disent.models.factor_vae import FactorVAE
+from keras_disent.models.info_gan import InfoGAN, categorical_accuracy
 
-__all__ = ["BetaTCVAE", "BetaVAE", "DisentModel", "FactorVAE", "GaussianVAE"]
+__all__ = ["BetaTCVAE", "BetaVAE", "DisentModel", "FactorVAE", "GaussianVAE", "InfoGAN",
+           "categorical_accuracy"]

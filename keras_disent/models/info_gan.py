@@ -1,0 +1,301 @@
+"""InfoGAN (Chen et al. 2016): a GAN whose codes are made readable by maximising a lower bound
+on their mutual information with the generated image."""
+
+import keras
+import numpy as np
+from keras import layers, ops
+
+from keras_disent import training
+from keras_disent.models.base import DisentModel, check_images, unpack_images
+
+
+def _batch_norm(name):
+    # momentum 0.9 = PyTorch's default (0.1): moving statistics keep up with a fast-changing
+    # GAN, so inference-mode generation matches training mode early on.
+    return layers.BatchNormalization(momentum=0.9, name=name)
+
+
+def _generator(input_dim, image_shape, channels, dense_units):
+    height, width, out_channels = image_shape
+    factor = 2 ** len(channels)
+    if height % factor or width % factor:
+        raise ValueError(f"image_shape {image_shape} must be divisible by 2**{len(channels)} "
+                         "(one stride-2 layer per generator channel).")
+    inputs = keras.Input((input_dim,), name="latents")
+    x = layers.Dense(dense_units, name="dense")(inputs)
+    x = layers.ReLU()(_batch_norm(name="dense_bn")(x))
+    x = layers.Dense((height // factor) * (width // factor) * channels[0], name="to_grid")(x)
+    x = layers.ReLU()(_batch_norm(name="to_grid_bn")(x))
+    x = layers.Reshape((height // factor, width // factor, channels[0]))(x)
+    for i, filters in enumerate(list(channels[1:]) + [out_channels]):
+        x = layers.Conv2DTranspose(filters, 4, strides=2, padding="same", name=f"deconv{i}")(x)
+        if i < len(channels) - 1:
+            x = layers.ReLU()(_batch_norm(name=f"deconv{i}_bn")(x))
+    outputs = layers.Activation("sigmoid", name="images")(x)
+    return keras.Model(inputs, outputs, name="generator")
+
+
+def _trunk(image_shape, channels, dense_units):
+    inputs = keras.Input(image_shape, name="images")
+    x = inputs
+    for i, filters in enumerate(channels):
+        x = layers.Conv2D(filters, 4, strides=2, padding="same", name=f"conv{i}")(x)
+        if i > 0:
+            x = _batch_norm(name=f"conv{i}_bn")(x)
+        x = layers.LeakyReLU(0.1)(x)
+    x = layers.Flatten()(x)
+    x = layers.Dense(dense_units, name="dense")(x)
+    x = layers.LeakyReLU(0.1)(_batch_norm(name="dense_bn")(x))
+    return keras.Model(inputs, x, name="trunk")
+
+
+def _head(input_dim, hidden, outputs, name):
+    inputs = keras.Input((input_dim,))
+    x = inputs
+    if hidden:
+        x = layers.Dense(hidden, name="dense")(x)
+        x = layers.LeakyReLU(0.1)(_batch_norm(name="dense_bn")(x))
+    return keras.Model(inputs, layers.Dense(outputs, name="logits")(x), name=name)
+
+
+@keras.saving.register_keras_serializable(package="keras_disent")
+class InfoGAN(DisentModel):
+    """InfoGAN: min_G,Q max_D V(D, G) - lambda * L_I(G, Q).
+
+    Latent = noise (N(0, I)) + categorical codes (one-hot) + continuous codes (U(-1, 1)).
+    Q shares D's trunk and predicts the codes: a softmax per categorical code and the mean of
+    a unit-variance Gaussian per continuous code. L_I (Eq. 5) is H(c) - CE for categorical
+    codes; `info` logs it (it approaches ln 10 for one Cat(10) code).
+
+    A train step has two phases through the training core's `OptimizerGroup`:
+    "discriminator" (D trunk + D head; real vs fake binary cross-entropy) then "generator"
+    (G + Q head; non-saturating GAN loss + lambda_cat * CE + lambda_cont * Gaussian NLL).
+
+    Args:
+        noise_dim: incompressible noise dims (paper, MNIST: 62).
+        categorical_codes: sizes of the categorical codes (MNIST: (10,)).
+        continuous_codes: number of U(-1, 1) codes (MNIST: 2).
+        image_shape: `(H, W, C)`, values in [0, 1].
+        lambda_categorical, lambda_continuous: L_I weights (paper: 1 for discrete, smaller
+            for continuous codes).
+        discriminator_channels, generator_channels, dense_units, q_units: network sizes.
+            Defaults are Appendix C.1 (MNIST): D conv 64, 128 + FC 1024; G FC 1024,
+            FC 7x7x128, deconv 64, deconv 1; Q FC 128.
+        seed: seed of the model's SeedGenerator.
+
+    Compile with `model.compile(model.default_optimizer())`: D Adam 2e-4, G Adam 1e-3, both
+    beta_1 = 0.5 (paper).
+
+    Logs: d_loss, g_loss, info.
+
+    Reference:
+        Chen, Duan, Houthooft, Schulman, Sutskever, Abbeel 2016, InfoGAN: Interpretable
+        Representation Learning by Information Maximizing Generative Adversarial Nets, NeurIPS,
+        Eq. 5-6 and Appendix C.
+    """
+
+    log_keys = ("d_loss", "g_loss", "info")
+
+    def __init__(self, noise_dim=62, categorical_codes=(10,), continuous_codes=2,
+                 image_shape=(28, 28, 1), lambda_categorical=1.0, lambda_continuous=0.1,
+                 discriminator_channels=(64, 128), generator_channels=(128, 64),
+                 dense_units=1024, q_units=128, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        if noise_dim < 0 or continuous_codes < 0 or any(k < 2 for k in categorical_codes):
+            raise ValueError("noise_dim and continuous_codes must be >= 0 and every "
+                             f"categorical code needs >= 2 values; got {noise_dim}, "
+                             f"{continuous_codes}, {tuple(categorical_codes)}.")
+        if not categorical_codes and not continuous_codes:
+            raise ValueError("InfoGAN needs at least one categorical or continuous code.")
+        self.noise_dim = int(noise_dim)
+        self.categorical_codes = tuple(int(k) for k in categorical_codes)
+        self.continuous_codes = int(continuous_codes)
+        self.image_shape = tuple(int(d) for d in image_shape)
+        self.lambda_categorical = float(lambda_categorical)
+        self.lambda_continuous = float(lambda_continuous)
+        self.discriminator_channels = tuple(discriminator_channels)
+        self.generator_channels = tuple(generator_channels)
+        self.dense_units, self.q_units, self.seed = int(dense_units), int(q_units), seed
+        self.latent_dim = self.noise_dim + sum(self.categorical_codes) + self.continuous_codes
+        self.generator = _generator(self.latent_dim, self.image_shape, self.generator_channels,
+                                    self.dense_units)
+        self.trunk = _trunk(self.image_shape, self.discriminator_channels, self.dense_units)
+        self.d_head = _head(self.dense_units, 0, 1, "d_head")
+        self.q_head = _head(self.dense_units, self.q_units,
+                            sum(self.categorical_codes) + self.continuous_codes, "q_head")
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.built = True
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(noise_dim=self.noise_dim, categorical_codes=list(self.categorical_codes),
+                      continuous_codes=self.continuous_codes, image_shape=list(self.image_shape),
+                      lambda_categorical=self.lambda_categorical,
+                      lambda_continuous=self.lambda_continuous,
+                      discriminator_channels=list(self.discriminator_channels),
+                      generator_channels=list(self.generator_channels),
+                      dense_units=self.dense_units, q_units=self.q_units, seed=self.seed)
+        return config
+
+    def default_optimizer(self, learning_rate=None):
+        return {"discriminator": keras.optimizers.Adam(2e-4, beta_1=0.5),
+                "generator": keras.optimizers.Adam(1e-3, beta_1=0.5)}
+
+    # -- latents ------------------------------------------------------------------------------
+    def _sample_latents(self, batch):
+        """(latents, categorical indices (batch, n_cat) int, continuous (batch, k))."""
+        noise = keras.random.normal((batch, self.noise_dim), seed=self.seed_generator)
+        parts, indices = [noise], []
+        for size in self.categorical_codes:
+            index = keras.random.randint((batch,), 0, size, seed=self.seed_generator)
+            indices.append(index)
+            parts.append(ops.one_hot(index, size))
+        continuous = keras.random.uniform((batch, self.continuous_codes), -1.0, 1.0,
+                                          seed=self.seed_generator)
+        parts.append(continuous)
+        return ops.concatenate(parts, axis=1), indices, continuous
+
+    def _q_terms(self, q_out, indices, continuous):
+        """(categorical cross-entropy, continuous NLL, L_I estimate), batch means."""
+        cross_entropy, start = 0.0, 0
+        for size, index in zip(self.categorical_codes, indices):
+            logits = q_out[:, start:start + size]
+            log_probs = logits - ops.logsumexp(logits, axis=1, keepdims=True)
+            cross_entropy += -ops.mean(ops.sum(ops.one_hot(index, size) * log_probs, axis=1))
+            start += size
+        mean = q_out[:, start:]
+        gaussian_nll = ops.mean(ops.sum(0.5 * ops.square(continuous - mean), axis=1))
+        entropy = float(sum(np.log(k) for k in self.categorical_codes))
+        return cross_entropy, gaussian_nll, entropy - cross_entropy
+
+    # -- phases -------------------------------------------------------------------------------
+    def discriminator_loss(self, data):
+        real = unpack_images(data)
+        batch = ops.shape(real)[0]
+        latents, _, _ = self._sample_latents(batch)
+        fake = ops.stop_gradient(self.generator(latents, training=True))
+        real_logits = self.d_head(self.trunk(real, training=True), training=True)
+        fake_logits = self.d_head(self.trunk(fake, training=True), training=True)
+        loss = ops.mean(ops.softplus(-real_logits)) + ops.mean(ops.softplus(fake_logits))
+        return loss, {"d_loss": loss}
+
+    def generator_loss(self, data):
+        batch = ops.shape(unpack_images(data))[0]
+        latents, indices, continuous = self._sample_latents(batch)
+        features = self.trunk(self.generator(latents, training=True), training=True)
+        gan = ops.mean(ops.softplus(-self.d_head(features, training=True)))
+        cross_entropy, gaussian_nll, info = self._q_terms(
+            self.q_head(features, training=True), indices, continuous)
+        loss = gan + self.lambda_categorical * cross_entropy + \
+            self.lambda_continuous * gaussian_nll
+        return loss, {"g_loss": gan, "info": info}
+
+    def training_phases(self):
+        return [
+            training.Phase(self.discriminator_loss,
+                           self.trunk.trainable_variables + self.d_head.trainable_variables,
+                           "discriminator"),
+            training.Phase(self.generator_loss,
+                           self.generator.trainable_variables + self.q_head.trainable_variables,
+                           "generator"),
+        ]
+
+    def compute_losses(self, data, training=False):
+        d_loss, logs = self.discriminator_loss(data)
+        g_loss, g_logs = self.generator_loss(data)
+        logs.update(g_logs)
+        return d_loss + g_loss, logs
+
+    def call(self, latents, training=False):
+        return self.generator(latents, training=training)
+
+    # -- numpy API ------------------------------------------------------------------------------
+    def latents(self, noise=None, categorical=None, continuous=None, num=None, seed=None):
+        """Assembles latent vectors; missing parts are sampled with `seed`.
+
+        Args:
+            noise: `(n, noise_dim)`.
+            categorical: int `(n,)` or `(n, n_categorical_codes)` code values.
+            continuous: `(n, continuous_codes)`.
+            num: n when no part is given.
+        """
+        rng = np.random.default_rng(seed)
+        given = [a for a in (noise, categorical, continuous) if a is not None]
+        n = len(given[0]) if given else num
+        if n is None:
+            raise ValueError("Pass num=... or at least one of noise, categorical, continuous.")
+        noise = rng.standard_normal((n, self.noise_dim)) if noise is None else np.asarray(noise)
+        if categorical is None:
+            categorical = np.stack([rng.integers(0, k, n) for k in self.categorical_codes], 1) \
+                if self.categorical_codes else np.zeros((n, 0), int)
+        categorical = np.asarray(categorical).reshape(n, -1)
+        if continuous is None:
+            continuous = rng.uniform(-1, 1, (n, self.continuous_codes))
+        continuous = np.asarray(continuous).reshape(n, self.continuous_codes)
+        if noise.shape != (n, self.noise_dim):
+            raise ValueError(f"noise must have shape ({n}, {self.noise_dim}), got {noise.shape}.")
+        if categorical.shape[1] != len(self.categorical_codes):
+            raise ValueError(f"categorical must give {len(self.categorical_codes)} code(s) per "
+                             f"row, got shape {categorical.shape}.")
+        one_hot = [np.eye(k)[np.clip(categorical[:, i], 0, k - 1)]
+                   for i, k in enumerate(self.categorical_codes)]
+        return np.concatenate([noise] + one_hot + [continuous], axis=1).astype(np.float32)
+
+    def generate(self, noise=None, categorical=None, continuous=None, num=None, seed=None):
+        """Images `(n, H, W, C)` in [0, 1] from (partly) given latents."""
+        latents = self.latents(noise, categorical, continuous, num, seed)
+        return np.asarray(self.generator.predict_on_batch(latents))
+
+    def infer_codes(self, images, batch_size=256):
+        """Q's estimates: `{"categorical": argmax (n, n_cat), "categorical_probs": list,
+        "continuous": means (n, k)}`."""
+        images = check_images(images, self.image_shape)
+        outputs = []
+        for begin in range(0, len(images), batch_size):
+            features = self.trunk.predict_on_batch(images[begin:begin + batch_size])
+            outputs.append(np.asarray(self.q_head.predict_on_batch(features)))
+        q_out = np.concatenate(outputs)
+        probabilities, start = [], 0
+        for size in self.categorical_codes:
+            logits = q_out[:, start:start + size]
+            exp = np.exp(logits - logits.max(axis=1, keepdims=True))
+            probabilities.append(exp / exp.sum(axis=1, keepdims=True))
+            start += size
+        categorical = np.stack([p.argmax(axis=1) for p in probabilities], axis=1) \
+            if probabilities else np.zeros((len(images), 0), int)
+        return {"categorical": categorical, "categorical_probs": probabilities,
+                "continuous": q_out[:, start:]}
+
+    def encode(self, images, batch_size=256):
+        """Code estimates as one vector: categorical argmax values then continuous means."""
+        codes = self.infer_codes(images, batch_size)
+        return np.concatenate([codes["categorical"].astype(np.float32), codes["continuous"]], 1)
+
+    def code_sweep(self, code, values, rows=10, seed=0):
+        """Figure grid `(rows, len(values), H, W, C)`: each row keeps its noise (and other
+        codes), the columns set `code` ("categorical" or continuous index) to `values`."""
+        base = self.latents(num=rows, seed=seed)
+        grid = []
+        for value in values:
+            latents = base.copy()
+            if code == "categorical":
+                k = self.categorical_codes[0]
+                start = self.noise_dim
+                latents[:, start:start + k] = np.eye(k)[int(value)]
+            else:
+                latents[:, self.latent_dim - self.continuous_codes + int(code)] = value
+            grid.append(np.asarray(self.generator.predict_on_batch(latents)))
+        return np.stack(grid, axis=1)
+
+
+def categorical_accuracy(predicted, labels, num_classes=None):
+    """Accuracy of categorical codes as class labels under the best one-to-one assignment
+    (Hungarian), the InfoGAN paper's 5% error measure."""
+    from scipy.optimize import linear_sum_assignment
+
+    predicted, labels = np.asarray(predicted).ravel(), np.asarray(labels).ravel()
+    k = num_classes or int(max(predicted.max(), labels.max()) + 1)
+    counts = np.zeros((k, k), np.int64)
+    np.add.at(counts, (predicted, labels), 1)
+    rows, cols = linear_sum_assignment(-counts)
+    return float(counts[rows, cols].sum() / len(labels))
