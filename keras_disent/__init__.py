@@ -2,7 +2,8 @@
 
 __version__ = "0.1.0"
 
-from keras_disent import data, losses, models, networks  # noqa: E402
-from keras_disent.models import BetaTCVAE, BetaVAE, FactorVAE  # noqa: E402
+from keras_disent import data, losses, metrics, models, networks, visualize, zoo  # noqa: E402
+from keras_disent.models import BetaTCVAE, BetaVAE, DCIGN, FactorVAE, InfoGAN  # noqa: E402
 
-__all__ = ["BetaTCVAE", "BetaVAE", "FactorVAE", "data", "losses", "models", "networks", "__version__"]
+__all__ = ["BetaTCVAE", "BetaVAE", "DCIGN", "FactorVAE", "InfoGAN", "data", "losses", "metrics",
+           "models", "networks", "visualize", "zoo", "__version__"]

@@ -138,3 +138,34 @@ def elbo_decomposition(z, mean, log_var, dataset_size, estimator="mws"):
         log_q_z = ops.logsumexp(weights + ops.sum(matrix, axis=2), axis=1)
         log_q_z_dims = ops.sum(ops.logsumexp(weights[:, :, None] + matrix, axis=1), axis=1)
     return log_q_zx - log_q_z, log_q_z - log_q_z_dims, log_q_z_dims - log_p_z
+
+
+def clamp_latents(z, active):
+    """DC-IGN's clamped latents and the auxiliary term that carries its gradient replacement.
+
+    In a batch where only some factors vary, the inactive latents are replaced by their batch
+    mean before decoding (the decoder sees no per-sample deviation in them), and their gradient
+    is replaced by their difference from that mean. `0.5 * ||z - stop_gradient(mean)||^2` over
+    the inactive dims has exactly that gradient, `z - mean`.
+
+    Args:
+        z: latent samples `(batch, latent_dim)`.
+        active: 1 for the latents that may vary in this batch, 0 for the clamped ones;
+            `(batch, latent_dim)` or `(latent_dim,)`.
+
+    Returns:
+        `(clamped z (batch, latent_dim), auxiliary loss (batch,))`.
+
+    Example:
+        >>> clamped, aux = clamp_latents(z, [1, 0, 0])  # only latent 0 varies
+
+    Reference:
+        Kulkarni, Whitney, Kohli, Tenenbaum 2015, Deep Convolutional Inverse Graphics Network,
+        NeurIPS, Sec. 3.1 (training with clamped latents) and Fig. 3.
+    """
+    active = ops.cast(ops.convert_to_tensor(active), z.dtype)
+    inactive = 1.0 - active
+    batch_mean = ops.stop_gradient(ops.mean(z, axis=0, keepdims=True))
+    clamped = active * z + inactive * batch_mean
+    auxiliary = 0.5 * ops.sum(inactive * ops.square(z - batch_mean), axis=1)
+    return clamped, auxiliary

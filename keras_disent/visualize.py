@@ -74,3 +74,85 @@ def reconstruction_figure(model, images, path):
     images = np.asarray(images, np.float32)
     recon = model.reconstruct(images)
     return _save(image_grid(np.stack([images, recon]), labels=["input", "reconstruction"]), path)
+
+
+_COLORS = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
+           (140, 86, 75), (227, 119, 194), (127, 127, 127)]
+
+
+def line_plot(series, path, title="", xlabel="", ylabel="", hlines=None, size=(560, 360),
+              markers=False):
+    """Writes a line chart PNG (no matplotlib needed): e.g. L_I over training, metric vs beta.
+
+    Args:
+        series: `{label: (x values, y values)}`; each drawn in its own colour with a legend.
+        path: output PNG path.
+        title, xlabel, ylabel: text on the chart.
+        hlines: `{label: y}` dashed reference lines (e.g. `{"H(c) = ln 10": 2.303}`).
+        size: `(width, height)` in pixels.
+        markers: draw a dot at every point (for a few points, e.g. a sweep).
+
+    Returns:
+        the path written.
+    """
+    hlines = hlines or {}
+    points = [(float(x), float(y)) for xs, ys in series.values() for x, y in zip(xs, ys)
+              if np.isfinite(y)]
+    if not points:
+        raise ValueError("line_plot needs at least one finite point.")
+    xs = [p[0] for p in points]
+    ys = [p[1] for p in points] + [float(v) for v in hlines.values()]
+    x_low, x_high = min(xs), max(xs)
+    y_low, y_high = min(ys), max(ys)
+    if x_high == x_low:
+        x_low, x_high = x_low - 1.0, x_high + 1.0
+    margin = 0.05 * (y_high - y_low or 1.0)
+    y_low, y_high = y_low - margin, y_high + margin
+    width, height = size
+    left, right, top, bottom = 56, 12, 28, 40
+    picture = Image.new("RGB", size, (255, 255, 255))
+    draw = ImageDraw.Draw(picture)
+
+    def to_pixel(x, y):
+        px = left + (x - x_low) / (x_high - x_low) * (width - left - right)
+        py = height - bottom - (y - y_low) / (y_high - y_low) * (height - top - bottom)
+        return px, py
+
+    draw.rectangle([left, top, width - right, height - bottom], outline=(0, 0, 0))
+    for fraction in np.linspace(0.0, 1.0, 5):
+        y = y_low + fraction * (y_high - y_low)
+        _, py = to_pixel(x_low, y)
+        draw.line([left - 4, py, left, py], fill=(0, 0, 0))
+        draw.text((2, py - 6), f"{y:.3g}", fill=(0, 0, 0))
+        x = x_low + fraction * (x_high - x_low)
+        px, _ = to_pixel(x, y_low)
+        draw.line([px, height - bottom, px, height - bottom + 4], fill=(0, 0, 0))
+        draw.text((px - 12, height - bottom + 6), f"{x:.3g}", fill=(0, 0, 0))
+    draw.text((left, 6), title, fill=(0, 0, 0))
+    draw.text((width // 2 - 3 * len(xlabel), height - 16), xlabel, fill=(0, 0, 0))
+    draw.text((left + 4, top + 2), ylabel, fill=(90, 90, 90))
+    legend_y = top + 16
+    for label, value in hlines.items():
+        y = to_pixel(x_low, float(value))[1]
+        for start in range(left, width - right, 10):
+            draw.line([start, y, min(start + 5, width - right), y], fill=(120, 120, 120))
+        draw.text((width - right - 6 * len(label) - 4, y - 13), label, fill=(90, 90, 90))
+    for i, (label, (x_values, y_values)) in enumerate(series.items()):
+        color = _COLORS[i % len(_COLORS)]
+        pixels = [to_pixel(float(x), float(y)) for x, y in zip(x_values, y_values)
+                  if np.isfinite(y)]
+        if len(pixels) > 1:
+            draw.line(pixels, fill=color, width=2)
+        if markers or len(pixels) == 1:
+            for px, py in pixels:
+                draw.ellipse([px - 3, py - 3, px + 3, py + 3], fill=color)
+        if len(series) > 1 or label:
+            draw.line([left + 8, legend_y + 6, left + 24, legend_y + 6], fill=color, width=2)
+            draw.text((left + 28, legend_y), str(label), fill=(0, 0, 0))
+            legend_y += 14
+    return _save(picture, path)
+
+
+def grid_figure(images, path, labels=None, scale=2):
+    """Writes `(rows, cols, H, W, C)` images as one PNG grid with optional row labels."""
+    return _save(image_grid(images, labels, scale), path)

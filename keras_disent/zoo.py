@@ -272,17 +272,28 @@ def register(run_dir, name, index=None, default=False, notes=""):
     return entry
 
 
+def headline_metric(entry):
+    """The one number the README table shows for an entry, as text (e.g. "MIG 0.214")."""
+    measured = entry.metrics.get("metrics", {})
+    if "mig" in measured:
+        return f"MIG {measured['mig']['mig']:.3f}"
+    if "categorical_accuracy" in measured:
+        return f"digit accuracy {measured['categorical_accuracy']['accuracy']:.3f}"
+    if "reconstruction" in measured:
+        return f"recon {measured['reconstruction']['recon']:.1f} nats"
+    return "-"
+
+
 def markdown_table(entries=None):
     """README's model table, generated from the index."""
     entries = entries or read_index()
-    lines = ["| name | class | dataset | steps | backend | MIG | weights |",
+    lines = ["| name | class | dataset | steps | backend | key metric | weights |",
              "| --- | --- | --- | --- | --- | --- | --- |"]
     for name in sorted(entries):
         e = entries[name]
-        mig = e.metrics.get("metrics", {}).get("mig", {}).get("mig")
         lines.append(
             f"| `{name}` | {e.cls} | {e.dataset} | {e.training_steps or '-'} | "
-            f"{e.trained_backend or '-'} | {'-' if mig is None else f'{mig:.3f}'} | "
+            f"{e.trained_backend or '-'} | {headline_metric(e)} | "
             f"{'%.1f MB' % (e.file_size / 1e6) if e.has_weights else 'not trained: ' + e.recipe}"
             " |")
     return "\n".join(lines)

@@ -41,3 +41,27 @@ def assert_keras_file_round_trip(model, images, tmp_path):
     z = np.random.default_rng(0).standard_normal((3, model.latent_dim)).astype("float32")
     np.testing.assert_allclose(loaded.decode(z), model.decode(z), atol=1e-5)
     return loaded
+
+
+def gradient(fn, x):
+    """d fn(x) / dx as numpy for a scalar `fn` written with keras.ops, by the current
+    backend's autodiff (tests only: the library keeps backend imports in training/)."""
+    x = np.asarray(x, np.float32)
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        value = tf.convert_to_tensor(x)
+        with tf.GradientTape() as tape:
+            tape.watch(value)
+            result = fn(value)
+        return tape.gradient(result, value).numpy()
+    if backend == "jax":
+        import jax
+
+        return np.asarray(jax.grad(fn)(jax.numpy.asarray(x)))
+    import torch
+
+    value = torch.tensor(x, requires_grad=True)
+    fn(value).backward()
+    return value.grad.numpy()

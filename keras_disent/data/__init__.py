@@ -4,12 +4,14 @@ from keras_disent.data.dsprites import DSprites, dsprites
 from keras_disent.data.ground_truth import GroundTruthDataset
 from keras_disent.data.arrays import ArrayGroundTruth, ImageArrayDataset
 from keras_disent.data.files import celeba_folder, dsprites_file, idx, mnist_csv, shapes3d_h5
+from keras_disent.data.objects3d import Objects3D, objects3d
 from keras_disent.data.synthetic import FactorObservations
 
 __all__ = ["ArrayGroundTruth", "ImageArrayDataset", "celeba_folder", "dsprites_file", "idx",
-           "mnist_csv", "shapes3d_h5", "tfds", "DSprites", "FactorObservations", "GroundTruthDataset", "RandomBatches", "dsprites", "get"]
+           "mnist_csv", "shapes3d_h5", "tfds", "DSprites", "FactorBatches", "FactorObservations",
+           "GroundTruthDataset", "Objects3D", "RandomBatches", "dsprites", "get", "objects3d"]
 
-_BUILTIN = {"dsprites": dsprites}
+_BUILTIN = {"dsprites": dsprites, "objects3d": objects3d}
 _FILE_LOADERS = {"idx": idx, "fashion_mnist_idx": idx, "mnist_idx": idx, "mnist_csv": mnist_csv,
                  "celeba_folder": celeba_folder, "shapes3d_h5": shapes3d_h5,
                  "dsprites_file": dsprites_file}
@@ -45,8 +47,8 @@ def get(spec):
 
 def __getattr__(name):
     # The input pipeline needs keras (and so a backend); import it only when asked for.
-    if name == "RandomBatches":
-        from keras_disent.data.pipeline import RandomBatches
+    if name in ("RandomBatches", "FactorBatches", "ShuffledBatches"):
+        from keras_disent.data import pipeline
 
-        return RandomBatches
+        return getattr(pipeline, name)
     raise AttributeError(f"module 'keras_disent.data' has no attribute {name!r}")

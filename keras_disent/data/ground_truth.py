@@ -74,6 +74,23 @@ class GroundTruthDataset:
         rng = np.random.default_rng(seed)
         return np.stack([rng.integers(0, size, num) for size in self.factor_sizes], axis=1)
 
+    def sample_factor_varying(self, factor, num, seed=None):
+        """`num` factor vectors that share every factor but `factor`, which is drawn uniformly.
+
+        The shared values are one uniform draw; `factor` is an index or a name. This is the
+        batch of DC-IGN's clamped training ("only factor k varies").
+        """
+        if isinstance(factor, str):
+            if factor not in self.factor_names:
+                raise ValueError(f"Unknown factor {factor!r}; factors: {list(self.factor_names)}.")
+            factor = self.factor_names.index(factor)
+        if not 0 <= int(factor) < self.num_factors:
+            raise ValueError(f"factor must be in 0..{self.num_factors - 1}, got {factor}.")
+        rng = np.random.default_rng(seed)
+        factors = np.repeat(self.sample_factors(1, rng), num, axis=0)
+        factors[:, int(factor)] = rng.integers(0, self.factor_sizes[int(factor)], num)
+        return factors
+
     def images(self, indices):
         """Images for flat indices: float32 `(n, *image_shape)` in [0, 1]."""
         return self.images_from_factors(self.index_to_factors(indices))

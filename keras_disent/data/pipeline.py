@@ -92,3 +92,60 @@ class ShuffledBatches(keras.utils.PyDataset):
 
     def on_epoch_end(self):
         self.epoch += 1
+
+
+class FactorBatches(keras.utils.PyDataset):
+    """DC-IGN's training batches: in each batch only one factor varies (Kulkarni et al. 2015).
+
+    Batch `i` picks a group with probability proportional to `ratios`, then samples images
+    that share every factor except that group's factor. Yields `(images, group)` where `group`
+    is an int32 `(batch,)` vector repeating the group index; the index `len(groups)` marks a
+    batch with every factor free (drawn with weight `free_ratio`).
+
+    Args:
+        dataset: a `GroundTruthDataset`.
+        groups: factor names (or indices), one per clamped latent group, in the model's order.
+        ratios: relative frequency of each group's batches (paper: 1:1:1:10 with the intrinsic
+            group last).
+        free_ratio: relative frequency of batches where every factor varies (0: none).
+        batch_size, steps_per_epoch, seed: as `RandomBatches`; batch i of epoch e depends only
+            on (seed, e, i).
+    """
+
+    def __init__(self, dataset, groups, ratios=None, free_ratio=0.0, batch_size=64,
+                 steps_per_epoch=1000, seed=0, **kwargs):
+        super().__init__(**kwargs)
+        self.dataset = dataset
+        self.groups = [dataset.factor_names.index(g) if isinstance(g, str) else int(g)
+                       for g in groups]
+        ratios = [1.0] * len(self.groups) if ratios is None else list(ratios)
+        if len(ratios) != len(self.groups):
+            raise ValueError(f"{len(self.groups)} groups but {len(ratios)} ratios.")
+        weights = np.asarray(ratios + [free_ratio], np.float64)
+        if (weights < 0).any() or weights.sum() <= 0:
+            raise ValueError(f"ratios must be >= 0 with a positive sum, got {ratios}, "
+                             f"free_ratio {free_ratio}.")
+        self.probabilities = weights / weights.sum()
+        self.batch_size, self.steps_per_epoch = int(batch_size), int(steps_per_epoch)
+        self.seed, self.epoch = int(seed), 0
+
+    def __len__(self):
+        return self.steps_per_epoch
+
+    def batch(self, index):
+        """`(factors, images, group)` of batch `index` of the current epoch."""
+        rng = np.random.default_rng((self.seed, self.epoch, int(index)))
+        group = int(rng.choice(len(self.probabilities), p=self.probabilities))
+        if group == len(self.groups):
+            factors = self.dataset.sample_factors(self.batch_size, rng)
+        else:
+            factors = self.dataset.sample_factor_varying(self.groups[group], self.batch_size,
+                                                         rng)
+        return factors, self.dataset.images_from_factors(factors), group
+
+    def __getitem__(self, index):
+        _, images, group = self.batch(index)
+        return images, np.full((self.batch_size,), group, np.int32)
+
+    def on_epoch_end(self):
+        self.epoch += 1

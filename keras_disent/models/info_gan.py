@@ -271,20 +271,43 @@ class InfoGAN(DisentModel):
         codes = self.infer_codes(images, batch_size)
         return np.concatenate([codes["categorical"].astype(np.float32), codes["continuous"]], 1)
 
+    def decode(self, latents, batch_size=256):
+        """Images `(n, H, W, C)` in [0, 1] for full latent vectors `(n, latent_dim)` (noise,
+        one-hot codes, continuous codes), the same call as the VAEs' `decode`."""
+        latents = np.asarray(latents, np.float32)
+        if latents.ndim != 2 or latents.shape[1] != self.latent_dim:
+            raise ValueError(f"latents must have shape (n, {self.latent_dim}), got "
+                             f"{latents.shape}; build them with model.latents(...).")
+        return np.concatenate([np.asarray(self.generator.predict_on_batch(
+            latents[begin:begin + batch_size])) for begin in range(0, len(latents), batch_size)])
+
     def code_sweep(self, code, values, rows=10, seed=0):
-        """Figure grid `(rows, len(values), H, W, C)`: each row keeps its noise (and other
-        codes), the columns set `code` ("categorical" or continuous index) to `values`."""
-        base = self.latents(num=rows, seed=seed)
+        """Figure grid `(rows, len(values), H, W, C)`: the columns set `code` to `values`.
+
+        Args:
+            code: "categorical" (the first categorical code) or the index of a continuous code.
+            values: the values of the swept code, one per column.
+            rows: rows of the grid; each keeps its own noise and other codes. When a continuous
+                code is swept, row r also fixes the first categorical code to r mod k, so each
+                row shows one class (Chen et al. Fig. 2c-d).
+            seed: seed of the noise.
+        """
+        categorical = None
+        if code != "categorical" and self.categorical_codes:
+            categorical = np.stack([np.arange(rows) % k for k in self.categorical_codes], 1)
+        base = self.latents(categorical=categorical, num=rows, seed=seed)
         grid = []
         for value in values:
             latents = base.copy()
             if code == "categorical":
                 k = self.categorical_codes[0]
-                start = self.noise_dim
-                latents[:, start:start + k] = np.eye(k)[int(value)]
+                latents[:, self.noise_dim:self.noise_dim + k] = np.eye(k)[int(value)]
             else:
+                if not 0 <= int(code) < self.continuous_codes:
+                    raise ValueError(f"code must be 'categorical' or 0..{self.continuous_codes - 1}"
+                                     f", got {code!r}.")
                 latents[:, self.latent_dim - self.continuous_codes + int(code)] = value
-            grid.append(np.asarray(self.generator.predict_on_batch(latents)))
+            grid.append(self.decode(latents))
         return np.stack(grid, axis=1)
 
 
