@@ -3,7 +3,7 @@
 __version__ = "0.1.0"
 
 from keras_disent import data, losses, metrics, models, networks, visualize, zoo  # noqa: E402
-from keras_disent.models import BetaTCVAE, BetaVAE, DCIGN, FactorVAE, InfoGAN  # noqa: E402
+from keras_disent.models import BetaTCVAE, BetaVAE, ContentTransfer, DCIGN, FactorVAE, InfoGAN  # noqa: E402
 
-__all__ = ["BetaTCVAE", "BetaVAE", "DCIGN", "FactorVAE", "InfoGAN", "data", "losses", "metrics",
+__all__ = ["BetaTCVAE", "BetaVAE", "ContentTransfer", "DCIGN", "FactorVAE", "InfoGAN", "data", "losses", "metrics",
            "models", "networks", "visualize", "zoo", "__version__"]

@@ -19,9 +19,16 @@ def cmd_train(args):
     from keras_disent import data, train
 
     dataset = data.get(args.dataset)
-    config = dict(latent_dim=args.latent_dim, beta=args.beta, seed=args.seed,
-                  image_shape=dataset.image_shape)
+    config = dict(latent_dim=args.latent_dim, seed=args.seed, image_shape=dataset.image_shape)
+    if args.method == "beta_tcvae":
+        config.update(dataset_size=len(dataset))
+    if args.method == "factor_vae":
+        config.update(gamma=args.beta)  # --beta is the regularisation strength of each method
+    else:
+        config.update(beta=args.beta)
     if args.capacity_max is not None:
+        if args.method != "beta_vae":
+            raise SystemExit("error: --capacity-max (Burgess'18 annealing) applies to beta_vae.")
         config.update(capacity_max=args.capacity_max, capacity_steps=args.capacity_steps,
                       gamma=args.gamma)
     model = train.model_from_name(args.method, **config)
@@ -50,22 +57,34 @@ def cmd_demo(args):
 
 
 def cmd_evaluate(args):
-    import keras
+    from keras_disent import data, metrics, runs, zoo
 
-    from keras_disent import data, metrics, runs
-
-    if not os.path.exists(args.model):
-        raise SystemExit(f"error: no model file at {args.model!r} (expected a .keras file).")
-    model = keras.saving.load_model(args.model)
+    if not os.path.exists(args.model) and args.model not in zoo.list():
+        raise SystemExit(f"error: no model file at {args.model!r} (expected a .keras file, a "
+                         "run directory or a zoo name; `keras-disent zoo list` shows names).")
+    try:
+        model = zoo.load(args.model)
+    except (zoo.ZooError, OSError, ValueError) as error:
+        raise SystemExit(f"error: cannot load {args.model!r}: {error}")
     dataset = data.get(args.dataset)
     names = [m for m in args.metrics.split(",") if m]
+    sizes = {} if args.num_train is None else dict(
+        num_train=args.num_train, num_eval=max(1, args.num_train // 2),
+        num_test=max(1, args.num_train // 2))
     results = metrics.evaluate(model, dataset, metrics=names, seed=args.seed,
-                               dci__classifier=args.dci_classifier)
-    out = args.out or os.path.join(os.path.dirname(os.path.abspath(args.model)),
-                                   "metrics.json")
+                               dci__classifier=args.dci_classifier, **sizes)
+    if args.out:
+        out = args.out
+    elif os.path.isdir(args.model):
+        out = os.path.join(args.model, "metrics.json")
+    elif os.path.exists(args.model):
+        out = os.path.join(os.path.dirname(os.path.abspath(args.model)), "metrics.json")
+    else:
+        out = f"metrics_{args.model}.json"
     runs.write_json(out, {"model": args.model, "dataset": args.dataset, "seed": args.seed,
                           "metrics": results, "provenance": runs.provenance()})
     _print(f"wrote {out}")
+    return results
 
 
 def cmd_export(args):
@@ -140,7 +159,9 @@ def build_parser():
         p.add_argument("--steps", type=int, default=steps)
         p.add_argument("--batch-size", type=int, default=64)
         p.add_argument("--learning-rate", type=float, default=5e-4)
-        p.add_argument("--beta", type=float, default=4.0)
+        p.add_argument("--beta", type=float, default=4.0,
+                       help="regularisation strength: beta (beta_vae, beta_tcvae's TC weight) "
+                            "or gamma (factor_vae)")
         p.add_argument("--seed", type=int, default=0)
 
     demo = sub.add_parser("demo", help="short beta-VAE run on built-in dSprites, with figures")
@@ -148,24 +169,31 @@ def build_parser():
     demo.set_defaults(fn=cmd_demo)
 
     train = sub.add_parser("train", help="train a model on a dataset")
-    train.add_argument("method", help="e.g. beta_vae")
-    train.add_argument("--dataset", default="dsprites")
+    train.add_argument("method", choices=("beta_vae", "beta_tcvae", "factor_vae"),
+                       help="VAE-family method (InfoGAN, DC-IGN and content transfer train "
+                            "through their recipes in recipes/)")
+    train.add_argument("--dataset", default="dsprites",
+                       help="dsprites, objects3d, LOADER:PATH (e.g. fashion_mnist_idx:/usr/share/"
+                            "datasets/fashion-mnist) or tfds:NAME")
     train.add_argument("--latent-dim", type=int, default=10)
     train.add_argument("--capacity-max", type=float, default=None,
                        help="Burgess'18 capacity annealing C_max (nats)")
     train.add_argument("--capacity-steps", type=int, default=100_000)
-    train.add_argument("--gamma", type=float, default=1000.0)
+    train.add_argument("--gamma", type=float, default=1000.0,
+                       help="weight of |KL - C| when annealing")
     train.add_argument("--metrics", default="mig", help="comma-separated, '' for none")
     train.add_argument("--dci-classifier", default="gbt", choices=("gbt", "lasso"))
     training_flags(train, steps=10_000)
     train.set_defaults(fn=cmd_train)
 
     evaluate = sub.add_parser("evaluate", help="disentanglement metrics of a .keras model")
-    evaluate.add_argument("model", help="path to a .keras file")
+    evaluate.add_argument("model", help="a .keras file, a run directory or a zoo name")
     evaluate.add_argument("--dataset", default="dsprites")
     evaluate.add_argument("--metrics", default="mig,sap,modularity,dci,factor_vae,beta_vae")
     evaluate.add_argument("--dci-classifier", default="gbt", choices=("gbt", "lasso"))
     evaluate.add_argument("--seed", type=int, default=0)
+    evaluate.add_argument("--num-train", type=int, default=None,
+                          help="protocol size override (default: disentanglement_lib's)")
     evaluate.add_argument("--out", default=None, help="JSON path (default: beside the model)")
     evaluate.set_defaults(fn=cmd_evaluate)
 
@@ -186,10 +214,16 @@ def build_parser():
     return parser
 
 
-def main(argv=None):
+def run(argv=None):
+    """Runs one command; returns its result (the trained model, the metrics, ...)."""
     args = build_parser().parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    args.fn(args)
+    return args.fn(args)
+
+
+def main(argv=None):
+    """Console-script entry point (returns None: exit status 0 on success)."""
+    run(argv)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Training loop shared by the CLI, the demo and the recipes: checkpoints, resume, run files."""
 
 import os
+import sys
 import time
 
 import keras
@@ -21,13 +22,20 @@ def model_from_name(method, **config):
 
 
 def fit_run(model, dataset, run_dir, steps, batch_size=64, learning_rate=5e-4, seed=0,
-            steps_per_epoch=500, verbose=1, run_config=None):
+            steps_per_epoch=500, verbose="auto", run_config=None, batches=None):
     """Trains `model` on a ground-truth dataset for `steps` steps, writing into `run_dir`.
 
     Interruption-safe: a `keras.callbacks.BackupAndRestore` checkpoint in `run_dir/backup`
     resumes from the last finished epoch when the same call runs again. On success writes
     `model.keras`, `model.weights.h5`, `config.json` (model config, run arguments, provenance)
     and `history.json`.
+
+    Args:
+        verbose: Keras fit verbosity; "auto" shows the progress bar on a terminal and one line
+            per epoch when the output goes to a log file.
+        batches: a `keras.utils.PyDataset` to train on instead of
+            `dataset.batches(batch_size, steps_per_epoch, seed)` (e.g. DC-IGN's
+            `FactorBatches`); it must yield `steps_per_epoch` batches per epoch.
 
     Returns:
         the Keras `History` of this call and the wall time in seconds.
@@ -46,9 +54,12 @@ def fit_run(model, dataset, run_dir, steps, batch_size=64, learning_rate=5e-4, s
     runs.write_json(os.path.join(run_dir, "config.json"), config)
     if getattr(model, "optimizer", None) is None:
         model.compile(model.default_optimizer(learning_rate))
-    batches = dataset.batches(batch_size, steps_per_epoch, seed=seed)
+    if batches is None:
+        batches = dataset.batches(batch_size, steps_per_epoch, seed=seed)
     callbacks = [keras.callbacks.BackupAndRestore(os.path.join(run_dir, "backup"))]
     start = time.time()
+    if verbose == "auto":
+        verbose = 1 if sys.stdout.isatty() else 2
     history = model.fit(batches, epochs=epochs, callbacks=callbacks, verbose=verbose)
     wall = time.time() - start
     model.save(os.path.join(run_dir, "model.keras"))
@@ -104,7 +115,7 @@ def evaluate_run(model, dataset, run_dir, metric_names, seed=0, dci_classifier="
 
 def train_and_report(model, dataset, run_dir, steps, batch_size=64, learning_rate=5e-4,
                      seed=0, metric_names=("mig",), dci_classifier="gbt", command=None,
-                     verbose=1):
+                     verbose="auto"):
     """fit_run, then figures and metrics: the body of `keras-disent train` and the recipes."""
     _, wall = fit_run(model, dataset, run_dir, steps, batch_size=batch_size,
                       learning_rate=learning_rate, seed=seed, verbose=verbose,

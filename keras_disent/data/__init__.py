@@ -3,13 +3,14 @@
 from keras_disent.data.dsprites import DSprites, dsprites
 from keras_disent.data.ground_truth import GroundTruthDataset
 from keras_disent.data.arrays import ArrayGroundTruth, ImageArrayDataset
+from keras_disent.data.content_pairs import GlassesBenchmark, domain_pairs
 from keras_disent.data.files import celeba_folder, dsprites_file, idx, mnist_csv, shapes3d_h5
 from keras_disent.data.objects3d import Objects3D, objects3d
 from keras_disent.data.synthetic import FactorObservations
 
 __all__ = ["ArrayGroundTruth", "ImageArrayDataset", "celeba_folder", "dsprites_file", "idx",
-           "mnist_csv", "shapes3d_h5", "tfds", "DSprites", "FactorBatches", "FactorObservations",
-           "GroundTruthDataset", "Objects3D", "RandomBatches", "dsprites", "get", "objects3d"]
+           "mnist_csv", "shapes3d_h5", "tfds", "DSprites", "DomainPairs", "FactorBatches", "FactorObservations",
+           "GlassesBenchmark", "GroundTruthDataset", "Objects3D", "domain_pairs", "RandomBatches", "dsprites", "get", "objects3d"]
 
 _BUILTIN = {"dsprites": dsprites, "objects3d": objects3d}
 _FILE_LOADERS = {"idx": idx, "fashion_mnist_idx": idx, "mnist_idx": idx, "mnist_csv": mnist_csv,
@@ -47,7 +48,7 @@ def get(spec):
 
 def __getattr__(name):
     # The input pipeline needs keras (and so a backend); import it only when asked for.
-    if name in ("RandomBatches", "FactorBatches", "ShuffledBatches"):
+    if name in ("RandomBatches", "FactorBatches", "ShuffledBatches", "DomainPairs"):
         from keras_disent.data import pipeline
 
         return getattr(pipeline, name)

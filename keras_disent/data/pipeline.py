@@ -149,3 +149,33 @@ class FactorBatches(keras.utils.PyDataset):
 
     def on_epoch_end(self):
         self.epoch += 1
+
+
+class DomainPairs(keras.utils.PyDataset):
+    """Unpaired two-domain batches `(a, b)` for content transfer: `a` from domain A, `b` from
+    domain B, drawn independently. Batch `i` of epoch `e` depends only on `(seed, e, i)`.
+
+    Args:
+        sample_a, sample_b: `fn(num, rng) -> float32 images (num, H, W, C)`.
+        batch_size, steps_per_epoch, seed: as `RandomBatches`.
+    """
+
+    def __init__(self, sample_a, sample_b, batch_size=64, steps_per_epoch=1000, seed=0,
+                 **kwargs):
+        super().__init__(**kwargs)
+        if batch_size <= 0 or steps_per_epoch <= 0:
+            raise ValueError(f"batch_size and steps_per_epoch must be positive, got "
+                             f"{batch_size} and {steps_per_epoch}.")
+        self.sample_a, self.sample_b = sample_a, sample_b
+        self.batch_size, self.steps_per_epoch = int(batch_size), int(steps_per_epoch)
+        self.seed, self.epoch = int(seed), 0
+
+    def __len__(self):
+        return self.steps_per_epoch
+
+    def __getitem__(self, index):
+        rng = np.random.default_rng((self.seed, self.epoch, int(index)))
+        return self.sample_a(self.batch_size, rng), self.sample_b(self.batch_size, rng)
+
+    def on_epoch_end(self):
+        self.epoch += 1

@@ -3,9 +3,10 @@
 from keras_disent.models.base import DisentModel, GaussianVAE
 from keras_disent.models.beta_tcvae import BetaTCVAE
 from keras_disent.models.beta_vae import BetaVAE
+from keras_disent.models.content_transfer import ContentTransfer
 from keras_disent.models.dc_ign import DCIGN
 from keras_disent.models.factor_vae import FactorVAE
 from keras_disent.models.info_gan import InfoGAN, categorical_accuracy
 
-__all__ = ["BetaTCVAE", "BetaVAE", "DCIGN", "DisentModel", "FactorVAE", "GaussianVAE", "InfoGAN",
+__all__ = ["BetaTCVAE", "BetaVAE", "ContentTransfer", "DCIGN", "DisentModel", "FactorVAE", "GaussianVAE", "InfoGAN",
            "categorical_accuracy"]

@@ -1,0 +1,239 @@
+"""Unsupervised content transfer (Press, Galanti, Benaim, Wolf, ICLR 2019)."""
+
+import keras
+import numpy as np
+from keras import layers, ops
+
+from keras_disent import training
+from keras_disent.models.base import DisentModel, check_images
+
+
+def _conv_encoder(image_shape, channels, code_channels, name):
+    """Stride-2 4x4 convs with BatchNorm + LeakyReLU(0.2), then a 1x1 conv to the code map."""
+    inputs = keras.Input(image_shape, name="images")
+    x = inputs
+    for i, filters in enumerate(channels):
+        x = layers.Conv2D(filters, 4, strides=2, padding="same", name=f"conv{i}")(x)
+        if i > 0:
+            x = layers.BatchNormalization(name=f"conv{i}_bn")(x)
+        x = layers.LeakyReLU(0.2)(x)
+    code = layers.Conv2D(code_channels, 1, name="code")(x)
+    return keras.Model(inputs, code, name=name)
+
+
+def _conv_decoder(code_shape, image_channels, channels, name="decoder"):
+    """Mirror of the encoders: transposed convs up to the image, sigmoid output."""
+    inputs = keras.Input(code_shape, name="codes")
+    x = inputs
+    for i, filters in enumerate(list(channels[:-1])[::-1]):
+        x = layers.Conv2DTranspose(filters, 4, strides=2, padding="same", name=f"deconv{i}")(x)
+        x = layers.BatchNormalization(name=f"deconv{i}_bn")(x)
+        x = layers.ReLU()(x)
+    x = layers.Conv2DTranspose(image_channels, 4, strides=2, padding="same", name="to_image")(x)
+    return keras.Model(inputs, layers.Activation("sigmoid", name="images")(x), name=name)
+
+
+def _code_discriminator(code_shape, units, name="discriminator"):
+    inputs = keras.Input(code_shape, name="common_code")
+    x = layers.Flatten()(inputs)
+    for i in range(2):
+        x = layers.Dense(units, name=f"dense{i}")(x)
+        x = layers.LeakyReLU(0.2)(x)
+    return keras.Model(inputs, layers.Dense(1, name="logit")(x), name=name)
+
+
+@keras.saving.register_keras_serializable(package="keras_disent")
+class ContentTransfer(DisentModel):
+    """Two encoders and one decoder that separate the content only domain B has.
+
+    Domain A images lack a piece of content that domain B images have (glasses, in the
+    paper). E1 encodes the content common to both domains, E2 the B-specific content, and D
+    decodes `[E1(x), E2(x)]`:
+      - reconstruct b from `[E1(b), E2(b)]` and a from `[E1(a), 0]` (the zero code for A);
+      - domain confusion: a discriminator on E1's code tells the domains apart, and E1 learns
+        to make it fail (flipped labels, weight `confusion_weight`, paper: 0.001), so the
+        B-specific content can only pass through E2.
+    Content addition: `D(E1(a), E2(b))`; removal: `D(E1(b), 0)`.
+
+    Train steps have two phases through the training core's `OptimizerGroup`:
+    "autoencoder" (E1, E2, D: L1 reconstructions + confusion) then "discriminator" (binary
+    cross-entropy on E1's codes, A = 0, B = 1). Data: unpaired batches `(a, b)`
+    (`data.GlassesBenchmark().batches(...)` or `data.domain_pairs(...)`).
+
+    Args:
+        image_shape: `(H, W, C)` in [0, 1]; 64x64 or 128x128 in the paper's settings (any size
+            divisible by 2 ** len(channels)).
+        channels: encoder conv filters (the decoder mirrors them).
+        common_channels, specific_channels: channels of the E1 and E2 code maps (E2's is
+            small: it only carries the added content).
+        discriminator_units: width of the code discriminator's two hidden layers.
+        confusion_weight: weight of E1's domain-confusion loss (paper: 0.001).
+        seed: unused by the losses (no sampling); kept for a uniform config.
+
+    Compile with `model.compile(model.default_optimizer())`: Adam 2e-4, betas (0.5, 0.999),
+    gradient norm clipped at 1 (paper).
+
+    Logs: loss (reconstruction), recon_a, recon_b, confusion, d_loss.
+
+    Reference:
+        Press, Galanti, Benaim, Wolf 2019, Emerging Disentanglement in Auto-Encoder Based
+        Unsupervised Image Content Transfer, ICLR, Sec. 3 (Eq. 1-4).
+    """
+
+    log_keys = ("loss", "recon_a", "recon_b", "confusion", "d_loss")
+
+    def __init__(self, image_shape=(64, 64, 1), channels=(32, 64, 128, 256),
+                 common_channels=64, specific_channels=4, discriminator_units=256,
+                 confusion_weight=0.001, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.image_shape = tuple(int(d) for d in image_shape)
+        self.channels = tuple(int(c) for c in channels)
+        factor = 2 ** len(self.channels)
+        if len(self.image_shape) != 3 or self.image_shape[0] % factor or \
+                self.image_shape[1] % factor:
+            raise ValueError(f"image_shape must be (H, W, C) with H and W divisible by "
+                             f"{factor}, got {image_shape}.")
+        if common_channels <= 0 or specific_channels <= 0 or confusion_weight < 0:
+            raise ValueError("common_channels and specific_channels must be > 0 and "
+                             f"confusion_weight >= 0; got {common_channels}, "
+                             f"{specific_channels}, {confusion_weight}.")
+        self.common_channels, self.specific_channels = int(common_channels), int(specific_channels)
+        self.discriminator_units = int(discriminator_units)
+        self.confusion_weight = float(confusion_weight)
+        self.seed = seed
+        grid = (self.image_shape[0] // factor, self.image_shape[1] // factor)
+        self.common_encoder = _conv_encoder(self.image_shape, self.channels,
+                                            self.common_channels, "common_encoder")
+        self.specific_encoder = _conv_encoder(self.image_shape, self.channels,
+                                              self.specific_channels, "specific_encoder")
+        self.decoder = _conv_decoder(grid + (self.common_channels + self.specific_channels,),
+                                     self.image_shape[2], self.channels)
+        self.discriminator = _code_discriminator(grid + (self.common_channels,),
+                                                 self.discriminator_units)
+        self.built = True
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(image_shape=list(self.image_shape), channels=list(self.channels),
+                      common_channels=self.common_channels,
+                      specific_channels=self.specific_channels,
+                      discriminator_units=self.discriminator_units,
+                      confusion_weight=self.confusion_weight, seed=self.seed)
+        return config
+
+    def default_optimizer(self, learning_rate=2e-4):
+        return {"autoencoder": keras.optimizers.Adam(learning_rate, beta_1=0.5, beta_2=0.999,
+                                                     clipnorm=1.0),
+                "discriminator": keras.optimizers.Adam(learning_rate, beta_1=0.5,
+                                                       beta_2=0.999, clipnorm=1.0)}
+
+    # -- graph pieces (keras.ops) -------------------------------------------------------------
+    def _decode(self, common, specific, training):
+        return self.decoder(ops.concatenate([common, specific], axis=-1), training=training)
+
+    def _zero_specific(self, common):
+        shape = ops.shape(common)
+        return ops.zeros((shape[0], shape[1], shape[2], self.specific_channels), common.dtype)
+
+    @staticmethod
+    def _split(data):
+        if isinstance(data, (tuple, list)) and len(data) == 1:  # fit(x=(a, b))
+            data = data[0]
+        a, b, _ = keras.utils.unpack_x_y_sample_weight(data)
+        if b is None:
+            raise ValueError("ContentTransfer trains on unpaired batches (a, b): domain A "
+                             "images and domain B images.")
+        return (ops.convert_to_tensor(a, dtype="float32"),
+                ops.convert_to_tensor(b, dtype="float32"))
+
+    def autoencoder_loss(self, data, training=True):
+        a, b = self._split(data)
+        common_a = self.common_encoder(a, training=training)
+        common_b = self.common_encoder(b, training=training)
+        specific_b = self.specific_encoder(b, training=training)
+        recon_a = ops.mean(ops.abs(self._decode(common_a, self._zero_specific(common_a),
+                                                training) - a))
+        recon_b = ops.mean(ops.abs(self._decode(common_b, specific_b, training) - b))
+        logit_a = self.discriminator(common_a, training=training)
+        logit_b = self.discriminator(common_b, training=training)
+        # Flipped labels: E1 wants A's codes classified as B (1) and B's as A (0).
+        confusion = 0.5 * (ops.mean(ops.softplus(-logit_a)) + ops.mean(ops.softplus(logit_b)))
+        recon = recon_a + recon_b
+        loss = recon + self.confusion_weight * confusion
+        return loss, {"loss": recon, "recon_a": recon_a, "recon_b": recon_b,
+                      "confusion": confusion}
+
+    def discriminator_loss(self, data, training=True):
+        a, b = self._split(data)
+        common_a = ops.stop_gradient(self.common_encoder(a, training=training))
+        common_b = ops.stop_gradient(self.common_encoder(b, training=training))
+        logit_a = self.discriminator(common_a, training=training)
+        logit_b = self.discriminator(common_b, training=training)
+        loss = 0.5 * (ops.mean(ops.softplus(logit_a)) + ops.mean(ops.softplus(-logit_b)))
+        return loss, {"d_loss": loss}
+
+    def training_phases(self):
+        autoencoder = (self.common_encoder.trainable_variables
+                       + self.specific_encoder.trainable_variables
+                       + self.decoder.trainable_variables)
+        return [training.Phase(self.autoencoder_loss, autoencoder, "autoencoder"),
+                training.Phase(self.discriminator_loss, self.discriminator.trainable_variables,
+                               "discriminator")]
+
+    def compute_losses(self, data, training=False):
+        loss, logs = self.autoencoder_loss(data, training)
+        _, d_logs = self.discriminator_loss(data, training)
+        logs.update(d_logs)
+        return loss, logs
+
+    def call(self, images, training=False):
+        """Reconstruction of B-domain style inputs: `D(E1(x), E2(x))`."""
+        return self._decode(self.common_encoder(images, training=training),
+                            self.specific_encoder(images, training=training), training)
+
+    # -- numpy API ------------------------------------------------------------------------------
+    def _predict(self, model, images, batch_size=256):
+        return np.concatenate([np.asarray(model.predict_on_batch(images[i:i + batch_size]))
+                               for i in range(0, len(images), batch_size)])
+
+    def encode(self, images, batch_size=256):
+        """`(common codes, specific codes)` as numpy maps `(n, h, w, channels)`."""
+        images = check_images(images, self.image_shape)
+        return (self._predict(self.common_encoder, images, batch_size),
+                self._predict(self.specific_encoder, images, batch_size))
+
+    def decode(self, common, specific, batch_size=256):
+        codes = np.concatenate([np.asarray(common, np.float32),
+                                np.asarray(specific, np.float32)], axis=-1)
+        return self._predict(self.decoder, codes, batch_size)
+
+    def add_content(self, a, b):
+        """A images with the B-specific content of the paired B images: `D(E1(a), E2(b))`."""
+        a = check_images(a, self.image_shape, "a")
+        b = check_images(b, self.image_shape, "b")
+        if len(a) != len(b):
+            raise ValueError(f"add_content pairs a[i] with b[i]: got {len(a)} and {len(b)} "
+                             "images.")
+        common_a, _ = self.encode(a)
+        _, specific_b = self.encode(b)
+        return self.decode(common_a, specific_b)
+
+    def remove_content(self, b):
+        """B images without their B-specific content: `D(E1(b), 0)`."""
+        common_b, specific_b = self.encode(check_images(b, self.image_shape, "b"))
+        return self.decode(common_b, np.zeros_like(specific_b))
+
+    def reconstruct(self, images):
+        """`D(E1(x), E2(x))`."""
+        common, specific = self.encode(images)
+        return self.decode(common, specific)
+
+    def transfer_matrix(self, a, b):
+        """`(len(a), len(b), H, W, C)`: cell (i, j) = add_content(a[i], b[j])."""
+        a = check_images(a, self.image_shape, "a")
+        b = check_images(b, self.image_shape, "b")
+        common_a, _ = self.encode(a)
+        _, specific_b = self.encode(b)
+        rows = [self.decode(np.repeat(common_a[i:i + 1], len(b), axis=0), specific_b)
+                for i in range(len(a))]
+        return np.stack(rows)
