@@ -81,7 +81,7 @@ _COLORS = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 1
 
 
 def line_plot(series, path, title="", xlabel="", ylabel="", hlines=None, size=(560, 360),
-              markers=False):
+              markers=False, y_range=None):
     """Writes a line chart PNG (no matplotlib needed): e.g. L_I over training, metric vs beta.
 
     Args:
@@ -91,6 +91,7 @@ def line_plot(series, path, title="", xlabel="", ylabel="", hlines=None, size=(5
         hlines: `{label: y}` dashed reference lines (e.g. `{"H(c) = ln 10": 2.303}`).
         size: `(width, height)` in pixels.
         markers: draw a dot at every point (for a few points, e.g. a sweep).
+        y_range: `(low, high)` of the y axis; default: the data's range plus 5%.
 
     Returns:
         the path written.
@@ -107,7 +108,8 @@ def line_plot(series, path, title="", xlabel="", ylabel="", hlines=None, size=(5
     if x_high == x_low:
         x_low, x_high = x_low - 1.0, x_high + 1.0
     margin = 0.05 * (y_high - y_low or 1.0)
-    y_low, y_high = y_low - margin, y_high + margin
+    y_low, y_high = (y_low - margin, y_high + margin) if y_range is None else y_range
+    digits = max(3, int(np.ceil(-np.log10(max(y_high - y_low, 1e-12)))) + 3)
     width, height = size
     left, right, top, bottom = 56, 12, 28, 40
     picture = Image.new("RGB", size, (255, 255, 255))
@@ -123,7 +125,7 @@ def line_plot(series, path, title="", xlabel="", ylabel="", hlines=None, size=(5
         y = y_low + fraction * (y_high - y_low)
         _, py = to_pixel(x_low, y)
         draw.line([left - 4, py, left, py], fill=(0, 0, 0))
-        draw.text((2, py - 6), f"{y:.3g}", fill=(0, 0, 0))
+        draw.text((2, py - 6), f"{y:.{digits}g}", fill=(0, 0, 0))
         x = x_low + fraction * (x_high - x_low)
         px, _ = to_pixel(x, y_low)
         draw.line([px, height - bottom, px, height - bottom + 4], fill=(0, 0, 0))

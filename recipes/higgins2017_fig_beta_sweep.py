@@ -138,7 +138,7 @@ def figure(summary, path):
             series = {label: (strengths, [by_strength[s][label][0] for s in strengths])
                       for _, _, label in METRICS}
             left = visualize.line_plot(
-                series, os.path.join(scratch, f"{method}_m.png"), markers=True,
+                series, os.path.join(scratch, f"{method}_m.png"), markers=True, y_range=(0, 1),
                 title=f"{method}: disentanglement", xlabel=STRENGTH_NAME[method])
             right = visualize.line_plot(
                 {"reconstruction error": (strengths, [by_strength[s]["recon"][0]

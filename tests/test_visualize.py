@@ -30,3 +30,17 @@ def test_reconstruction_figure(tmp_path, sprites):
     path = visualize.reconstruction_figure(model, sprites.images(np.arange(4)),
                                            str(tmp_path / "sub" / "r.png"))
     assert Image.open(path).size == (2 * (78 + 4 * 66 + 2), 2 * (2 * 66 + 2))
+
+
+def test_line_plot_draws_series_where_the_data_are(tmp_path):
+    path = visualize.line_plot({"rising": ([0, 1, 2], [0.0, 0.5, 1.0])}, str(tmp_path / "l.png"),
+                               title="t", xlabel="x", hlines={"ref": 0.5}, y_range=(0, 1),
+                               size=(200, 140))
+    pixels = np.asarray(Image.open(path).convert("RGB")).astype(int)
+    blue = (np.abs(pixels - [31, 119, 180]).sum(axis=-1) < 30)
+    rows, cols = np.nonzero(blue[20:, :])  # below the legend line
+    left, right = cols.min(), cols.max()
+    # The rising line: its left end is lower in the picture (larger row) than its right end.
+    assert rows[cols == left].mean() > rows[cols == right].mean()
+    with np.testing.assert_raises(ValueError):
+        visualize.line_plot({"empty": ([], [])}, str(tmp_path / "e.png"))

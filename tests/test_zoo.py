@@ -121,3 +121,17 @@ def test_load_run_dir_and_keras_file(tmp_path, registered):
     assert zoo.load(run).latent_dim == 4
     assert zoo.load(os.path.join(run, "model.keras")).latent_dim == 4
     shutil.rmtree(run)
+
+
+@pytest.mark.large
+@pytest.mark.parametrize("name", [n for n in TRAINED if ENTRIES[n].dataset.lower() == "dsprites"
+                                  and "mig" in ENTRIES[n].metrics.get("metrics", {})])
+def test_recorded_mig_is_reproduced(name):
+    """Re-measures an entry's MIG on the built-in dSprites with its recorded seed (minutes)."""
+    from keras_disent import metrics
+
+    entry = ENTRIES[name]
+    recorded = entry.metrics["metrics"]["mig"]["mig"]
+    model = zoo.load(name)
+    measured = metrics.mig(model.encode, dsprites(), seed=entry.metrics["seed"])["mig"]
+    assert measured == pytest.approx(recorded, abs=0.02)
