@@ -46,3 +46,34 @@ def make_step(model, learning_rate=5e-4):
         return loss
 
     return step
+
+
+def serve(connection, num_threads):
+    """Child-process loop for bench/train_speed.py: receives batches once, then times runs.
+
+    Messages: ("batches", list of NCHW float32 arrays) -> "ok"; ("run", n) -> seconds for n
+    steps; ("stop", None) ends. Running the reference in its own process keeps TensorFlow's or
+    JAX's thread pools (which may spin after a Keras step) from slowing it down, and the other
+    way round; the two still alternate, never overlap.
+    """
+    torch.set_num_threads(num_threads)
+    torch.manual_seed(0)
+    model = BurgessVAE()
+    step = make_step(model)
+    batches = []
+    while True:
+        command, payload = connection.recv()
+        if command == "batches":
+            batches = [torch.from_numpy(b) for b in payload]
+            for x in batches[:3]:  # warm-up
+                step(x)
+            connection.send("ok")
+        elif command == "run":
+            import time
+
+            start = time.perf_counter()
+            for i in range(payload):
+                step(batches[i % len(batches)])
+            connection.send(time.perf_counter() - start)
+        else:
+            return

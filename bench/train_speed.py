@@ -2,13 +2,17 @@
 
 Usage: KERAS_BACKEND=tensorflow|jax|torch python bench/train_speed.py [--rounds 5 --steps 40]
 
-Alternates, in one process: R rounds of (PyTorch reference loop, N steps) and (keras_disent
-BetaVAE.fit on the built-in dSprites pipeline, N steps). Prints steps/s of each per round, the
-ratio per round and the median ratio, peak RSS, and the share of a Keras step spent producing
-the input batch. Same network (Burgess'18 64x64), batch 64, Adam 5e-4, beta 4, Bernoulli.
+Alternates, in one run: R rounds of (PyTorch reference loop, N steps) and (keras_disent
+BetaVAE.fit on the built-in dSprites pipeline, N steps). The reference runs in a child process
+(started with "spawn", so it shares no thread pool with TensorFlow or JAX: TF's pool kept
+spinning after a Keras step and halved the reference's speed when both lived in one process);
+the two never run at the same time. Prints steps/s of each per round, the ratio per round and
+the median ratio, peak RSS, and the share of a Keras step spent producing the input batch.
+Same network (Burgess'18 64x64), batch 64, Adam 5e-4, beta 4, Bernoulli.
 """
 
 import argparse
+import multiprocessing
 import os
 import resource
 import statistics
@@ -17,15 +21,9 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import torch_reference  # noqa: E402
+import torch_reference  # noqa: E402  (imports torch only)
 
-from keras_disent.data import dsprites  # noqa: E402
-from keras_disent.models import BetaVAE  # noqa: E402
 
 
 def peak_rss_mib():
@@ -39,21 +37,30 @@ def main():
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--decoder-upsample", default="transpose",
                         choices=("transpose", "resize"))
+    parser.add_argument("--threads", type=int, default=os.cpu_count(),
+                        help="threads of the PyTorch reference")
     args = parser.parse_args()
+
+    # The reference starts first, before this process imports keras and a backend.
+    context = multiprocessing.get_context("spawn")
+    connection, child_end = context.Pipe()
+    child = context.Process(target=torch_reference.serve, args=(child_end, args.threads),
+                            daemon=True)
+    child.start()
+
+    import keras
+
+    from keras_disent.data import dsprites
+    from keras_disent.models import BetaVAE
 
     dataset = dsprites()
     batches = dataset.batches(args.batch_size, steps_per_epoch=args.steps, seed=0)
-
-    reference = torch_reference.BurgessVAE()
-    torch_step = torch_reference.make_step(reference)
-    torch_batches = [torch.from_numpy(batches[i].transpose(0, 3, 1, 2).copy())
-                     for i in range(args.steps)]
-
+    connection.send(("batches", [batches[i].transpose(0, 3, 1, 2).copy()
+                                 for i in range(args.steps)]))
     model = BetaVAE(latent_dim=10, beta=4.0, decoder_upsample=args.decoder_upsample, seed=0)
     model.compile(keras.optimizers.Adam(5e-4))
     model.fit(batches, epochs=1, steps_per_epoch=3, verbose=0)  # compile/trace once
-    for x in torch_batches[:3]:
-        torch_step(x)
+    assert connection.recv() == "ok"
 
     start = time.perf_counter()
     for i in range(args.steps):
@@ -62,10 +69,8 @@ def main():
 
     rows = []
     for r in range(args.rounds):
-        start = time.perf_counter()
-        for x in torch_batches:
-            torch_step(x)
-        torch_rate = args.steps / (time.perf_counter() - start)
+        connection.send(("run", args.steps))
+        torch_rate = args.steps / connection.recv()
         start = time.perf_counter()
         model.fit(batches, epochs=1, steps_per_epoch=args.steps, verbose=0)
         keras_rate = args.steps / (time.perf_counter() - start)
@@ -74,7 +79,7 @@ def main():
     backend = keras.backend.backend()
     print(f"\nBetaVAE training speed, backend={backend}, batch {args.batch_size}, "
           f"decoder={args.decoder_upsample}, {args.steps} steps/round, "
-          f"torch threads={torch.get_num_threads()}")
+          f"reference threads={args.threads}")
     print(f"{'round':>5} | {'pytorch steps/s':>15} | {'keras-disent steps/s':>20} | {'ratio':>6}")
     print("-" * 56)
     for r, t, k, ratio in rows:
@@ -85,8 +90,10 @@ def main():
     print(f"median ratio keras-disent/pytorch: {median:.2f}")
     print(f"input batch: {1000 * input_seconds:.2f} ms = "
           f"{100 * input_seconds * keras_median:.1f}% of a keras-disent step")
-    print(f"peak RSS: {peak_rss_mib():.0f} MiB; images/s keras-disent: "
+    print(f"peak RSS (keras-disent process): {peak_rss_mib():.0f} MiB; images/s keras-disent: "
           f"{keras_median * args.batch_size:.0f}")
+    connection.send(("stop", None))
+    child.join(timeout=10)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,8 @@ import math
 import keras
 from keras import layers
 
+from keras_disent import layers as kd_layers
+
 
 def _check_shape(image_shape):
     if len(image_shape) != 3 or min(image_shape) <= 0:
@@ -35,7 +37,8 @@ def conv_encoder(image_shape, output_dim, conv_channels=(32, 32, 32, 32), kernel
     inputs = keras.Input(image_shape, name="images")
     x = inputs
     for i, channels in enumerate(conv_channels):
-        x = layers.Conv2D(channels, kernel_size, strides=2, padding="same", name=f"conv{i}")(x)
+        x = kd_layers.Conv2D(channels, kernel_size, strides=2, padding="same",
+                             name=f"conv{i}")(x)
         if batch_norm:
             x = layers.BatchNormalization(name=f"conv{i}_bn")(x)
         x = layers.ReLU()(x)
@@ -88,11 +91,11 @@ def conv_decoder(latent_dim, image_shape, conv_channels=(32, 32, 32, 32), kernel
     for i, filters in enumerate(targets):
         last = i == len(targets) - 1
         if upsample == "transpose":
-            x = layers.Conv2DTranspose(filters, kernel_size, strides=2, padding="same",
+            x = kd_layers.Conv2DTranspose(filters, kernel_size, strides=2, padding="same",
                                        name=f"deconv{i}")(x)
         else:
             x = layers.UpSampling2D(2, name=f"upsample{i}")(x)
-            x = layers.Conv2D(filters, 3, padding="same", name=f"conv{i}")(x)
+            x = kd_layers.Conv2D(filters, 3, padding="same", name=f"conv{i}")(x)
         if not last:
             if batch_norm:
                 x = layers.BatchNormalization(name=f"deconv{i}_bn")(x)

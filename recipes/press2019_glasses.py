@@ -6,8 +6,8 @@ Two datasets:
       wearing white "glasses". Both are rendered from factors, so the true result of adding
       B's glasses to an A scene (and of removing them) is known; `metrics.json` reports the
       mean absolute pixel error of `add_content` / `remove_content` against it, over the
-      whole image and over the changed pixels, with two trivial baselines: "copy input" (return
-      the input unchanged) and "paste B" (return the B image).
+      whole image and over the changed pixels, with trivial baselines: "copy input" (return
+      the input unchanged; add and remove) and "paste B" (return the B image; add).
   --dataset celeba: CelebA through TFDS (`--data_dir`) or a local folder (`--celeba_folder`),
       split by the Eyeglasses attribute, centre crop 178, resize 128 (the paper's setting).
 
@@ -75,7 +75,7 @@ def benchmark_errors(model, bench, num=500, seed=12345):
     add_truth, remove_truth = bench.render(scene_a, glasses_b), bench.render(scene_b)
     outputs = {
         "add": {"model": model.add_content(a, b), "copy input": a, "paste B": b},
-        "remove": {"model": model.remove_content(b), "copy input": b, "paste B": b},
+        "remove": {"model": model.remove_content(b), "copy input": b},
     }
     results = {}
     for task, truth, source in (("add", add_truth, a), ("remove", remove_truth, b)):

@@ -4,6 +4,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
+from keras_disent import layers as kd_layers
 from keras_disent import training
 from keras_disent.models.base import DisentModel, check_images
 
@@ -13,7 +14,7 @@ def _conv_encoder(image_shape, channels, code_channels, name):
     inputs = keras.Input(image_shape, name="images")
     x = inputs
     for i, filters in enumerate(channels):
-        x = layers.Conv2D(filters, 4, strides=2, padding="same", name=f"conv{i}")(x)
+        x = kd_layers.Conv2D(filters, 4, strides=2, padding="same", name=f"conv{i}")(x)
         if i > 0:
             x = layers.BatchNormalization(name=f"conv{i}_bn")(x)
         x = layers.LeakyReLU(0.2)(x)
@@ -26,10 +27,12 @@ def _conv_decoder(code_shape, image_channels, channels, name="decoder"):
     inputs = keras.Input(code_shape, name="codes")
     x = inputs
     for i, filters in enumerate(list(channels[:-1])[::-1]):
-        x = layers.Conv2DTranspose(filters, 4, strides=2, padding="same", name=f"deconv{i}")(x)
+        x = kd_layers.Conv2DTranspose(filters, 4, strides=2, padding="same",
+                                      name=f"deconv{i}")(x)
         x = layers.BatchNormalization(name=f"deconv{i}_bn")(x)
         x = layers.ReLU()(x)
-    x = layers.Conv2DTranspose(image_channels, 4, strides=2, padding="same", name="to_image")(x)
+    x = kd_layers.Conv2DTranspose(image_channels, 4, strides=2, padding="same",
+                                  name="to_image")(x)
     return keras.Model(inputs, layers.Activation("sigmoid", name="images")(x), name=name)
 
 

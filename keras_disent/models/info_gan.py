@@ -5,6 +5,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
+from keras_disent import layers as kd_layers
 from keras_disent import training
 from keras_disent.models.base import DisentModel, check_images, unpack_images
 
@@ -28,7 +29,8 @@ def _generator(input_dim, image_shape, channels, dense_units):
     x = layers.ReLU()(_batch_norm(name="to_grid_bn")(x))
     x = layers.Reshape((height // factor, width // factor, channels[0]))(x)
     for i, filters in enumerate(list(channels[1:]) + [out_channels]):
-        x = layers.Conv2DTranspose(filters, 4, strides=2, padding="same", name=f"deconv{i}")(x)
+        x = kd_layers.Conv2DTranspose(filters, 4, strides=2, padding="same",
+                                      name=f"deconv{i}")(x)
         if i < len(channels) - 1:
             x = layers.ReLU()(_batch_norm(name=f"deconv{i}_bn")(x))
     outputs = layers.Activation("sigmoid", name="images")(x)
@@ -39,7 +41,7 @@ def _trunk(image_shape, channels, dense_units):
     inputs = keras.Input(image_shape, name="images")
     x = inputs
     for i, filters in enumerate(channels):
-        x = layers.Conv2D(filters, 4, strides=2, padding="same", name=f"conv{i}")(x)
+        x = kd_layers.Conv2D(filters, 4, strides=2, padding="same", name=f"conv{i}")(x)
         if i > 0:
             x = _batch_norm(name=f"conv{i}_bn")(x)
         x = layers.LeakyReLU(0.1)(x)

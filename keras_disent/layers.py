@@ -1,0 +1,133 @@
+"""Drop-in replacements for `keras.layers.Conv2D` / `Conv2DTranspose` that compute the
+stride-2, 4x4, "same" case as stride-1 convolutions under JAX.
+
+Same class names, variables, outputs (to float rounding) and weights files as Keras' own
+layers (Keras names weights-file groups after the class name, so a network built with these
+loads weights saved with the Keras layers, and the other way round); only the computation
+differs. Why: on CPU, XLA's gradients of strided and transposed convolutions run 4-20x slower
+than those of stride-1 convolutions with the same arithmetic (measured in
+bench/train_speed.py's notes), and they dominated a beta-VAE step under JAX. Elsewhere the
+native call is kept: TensorFlow and PyTorch were measured faster with it.
+
+Reference:
+    Shi et al. 2016, Real-Time Single Image and Video Super-Resolution Using an Efficient
+    Sub-Pixel Convolutional Neural Network, CVPR (the phase decomposition used here).
+"""
+
+import keras
+from keras import layers, ops
+
+# A 4-tap stride-2 "same" convolution reads input rows 2i-1 .. 2i+2 for output row i. After
+# padding by one and grouping rows in pairs (space-to-depth), that is a 2-tap stride-1
+# convolution. The transposed convolution writes output row 2m from input rows (m-1, m) with
+# kernel taps (3, 1) and row 2m+1 from rows (m, m+1) with taps (2, 0): four 2x2 stride-1
+# convolutions ("phases") interleaved by depth-to-space.
+_PHASE_TAPS = ((3, 1), (2, 0))
+_IMPLEMENTATIONS = ("auto", "phases", "native")
+
+
+def _phases_supported(layer):
+    return (tuple(layer.kernel_size) == (4, 4) and tuple(layer.strides) == (2, 2)
+            and layer.padding == "same" and layer.data_format == "channels_last"
+            and tuple(layer.dilation_rate) == (1, 1))
+
+
+def _use_phases(layer):
+    if layer.implementation == "native" or not _phases_supported(layer):
+        return False
+    return layer.implementation == "phases" or keras.backend.backend() == "jax"
+
+
+def _check_implementation(implementation):
+    if implementation not in _IMPLEMENTATIONS:
+        raise ValueError(f"implementation must be one of {_IMPLEMENTATIONS}, got "
+                         f"{implementation!r}.")
+    return implementation
+
+
+def _finish(layer, outputs):
+    if layer.use_bias:
+        outputs = outputs + layer.bias
+    if layer.activation is not None:
+        outputs = layer.activation(outputs)
+    return outputs
+
+
+@keras.saving.register_keras_serializable(package="keras_disent")
+class Conv2D(layers.Conv2D):
+    """`keras.layers.Conv2D`; with kernel 4, stride 2, "same" padding it is computed as
+    space-to-depth + a 2x2 stride-1 convolution under JAX (see the module docstring).
+
+    Args:
+        implementation: "auto" (phases under JAX, native elsewhere), "phases" or "native".
+        other arguments: as `keras.layers.Conv2D`.
+    """
+
+    def __init__(self, filters, kernel_size, implementation="auto", **kwargs):
+        super().__init__(filters, kernel_size, **kwargs)
+        self.implementation = _check_implementation(implementation)
+
+    def call(self, inputs):
+        height, width = inputs.shape[1], inputs.shape[2]
+        if not _use_phases(self) or height is None or width is None or height % 2 or width % 2:
+            return super().call(inputs)
+        channels = inputs.shape[3]
+        padded = ops.pad(inputs, ((0, 0), (1, 1), (1, 1), (0, 0)))
+        rows, cols = height // 2 + 1, width // 2 + 1
+        grouped = ops.reshape(padded, (-1, rows, 2, cols, 2, channels))
+        grouped = ops.reshape(ops.transpose(grouped, (0, 1, 3, 2, 4, 5)),
+                              (-1, rows, cols, 4 * channels))
+        kernel = ops.reshape(self.kernel, (2, 2, 2, 2, channels, self.filters))
+        kernel = ops.reshape(ops.transpose(kernel, (0, 2, 1, 3, 4, 5)),
+                             (2, 2, 4 * channels, self.filters))
+        return _finish(self, ops.conv(grouped, kernel, strides=1, padding="valid"))
+
+    def get_config(self):
+        return dict(super().get_config(), implementation=self.implementation)
+
+
+@keras.saving.register_keras_serializable(package="keras_disent")
+class Conv2DTranspose(layers.Conv2DTranspose):
+    """`keras.layers.Conv2DTranspose`; with kernel 4, stride 2, "same" padding it is computed
+    as one 2x2 stride-1 convolution into 4 output phases + depth-to-space under JAX.
+
+    Args:
+        implementation: "auto" (phases under JAX, native elsewhere), "phases" or "native".
+        other arguments: as `keras.layers.Conv2DTranspose`.
+    """
+
+    def __init__(self, filters, kernel_size, implementation="auto", **kwargs):
+        super().__init__(filters, kernel_size, **kwargs)
+        self.implementation = _check_implementation(implementation)
+
+    def _phase_kernel(self):
+        """`(2, 2, in, 4 * filters)`: the 2x2 sub-kernels of the 4 output phases."""
+        kernel = ops.transpose(self.kernel, (0, 1, 3, 2))  # (4, 4, in, filters)
+        phases = []
+        for row_taps in _PHASE_TAPS:
+            rows = ops.stack([kernel[t] for t in row_taps], axis=0)
+            for col_taps in _PHASE_TAPS:
+                phases.append(ops.stack([rows[:, t] for t in col_taps], axis=1))
+        return ops.concatenate(phases, axis=-1)
+
+    def call(self, inputs):
+        height, width = inputs.shape[1], inputs.shape[2]
+        if not _use_phases(self) or self.output_padding is not None or height is None \
+                or width is None:
+            return super().call(inputs)
+        padded = ops.pad(inputs, ((0, 0), (1, 1), (1, 1), (0, 0)))
+        outputs = ops.conv(padded, self._phase_kernel(), strides=1, padding="valid")
+        phases, index = [], 0
+        for row in range(2):
+            for col in range(2):
+                phases.append(outputs[:, row:row + height, col:col + width,
+                                      index * self.filters:(index + 1) * self.filters])
+                index += 1
+        outputs = ops.reshape(ops.stack(phases, axis=3),
+                              (-1, height, width, 2, 2, self.filters))
+        outputs = ops.reshape(ops.transpose(outputs, (0, 1, 3, 2, 4, 5)),
+                              (-1, 2 * height, 2 * width, self.filters))
+        return _finish(self, outputs)
+
+    def get_config(self):
+        return dict(super().get_config(), implementation=self.implementation)
