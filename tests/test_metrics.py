@@ -120,6 +120,38 @@ def test_clear_errors():
 
 def test_evaluate_runs_several_with_overrides():
     results = metrics.evaluate(identity, DATA, metrics=("mig", "sap"), num_train=500,
-                               sap__num_test=200, verbose=False)
+                               sap__num_test=200, verbose=False, cache_codes=False)
     assert set(results) == {"mig", "sap"}
     assert results["mig"]["mig"] > 0.9 and "seconds" in results["sap"]
+
+
+def mixed(x):
+    """A deterministic, entangled code (rotation of the factors plus a nonlinearity)."""
+    x = identity(x)
+    return np.stack([x[:, 0] + 0.5 * x[:, 1], np.tanh(x[:, 1] - x[:, 2]), x[:, 2] ** 2], 1)
+
+
+def test_grid_code_cache_gives_the_same_scores():
+    calls = []
+
+    def counted(x):
+        calls.append(len(x))
+        return mixed(x)
+
+    names = ("beta_vae", "factor_vae", "mig", "sap")
+    sizes = dict(num_train=300, num_eval=150, num_test=150, num_variance_estimate=300)
+    plain = metrics.evaluate(mixed, DATA, names, seed=3, verbose=False, cache_codes=False,
+                             **sizes)
+    cached = metrics.evaluate(counted, DATA, names, seed=3, verbose=False, cache_codes=True,
+                              **sizes)
+    assert sum(calls) == len(DATA)  # each grid point encoded once, nothing else
+    assert cached["grid_codes"]["num_images"] == 1000
+    for name, key in (("beta_vae", "eval_accuracy"), ("factor_vae", "eval_accuracy"),
+                      ("mig", "mig"), ("sap", "sap")):
+        assert cached[name][key] == pytest.approx(plain[name][key], abs=1e-9), name
+
+
+def test_cache_is_chosen_when_it_encodes_fewer_images():
+    assert metrics._worth_caching(DATA, ("mig",), {})  # 10,000 encodes > 1,000 grid points
+    assert not metrics._worth_caching(FactorObservations((100, 100, 100)), ("mig",), {})
+    assert metrics._worth_caching(FactorObservations((100, 100, 100)), ("beta_vae",), {})

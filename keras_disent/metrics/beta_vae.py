@@ -20,8 +20,7 @@ def _points(dataset, representation_fn, num_points, batch_size, rng, encode_batc
         second = dataset.sample_factors(n * batch_size, rng).reshape(n, batch_size, -1)
         second[np.arange(n), :, index] = first[np.arange(n), :, index]
         both = np.concatenate([first, second], axis=1).reshape(2 * n * batch_size, -1)
-        codes = utils.representations(
-            lambda f: representation_fn(dataset.images_from_factors(f)), both, encode_batch_size)
+        codes = utils.codes_from_factors(dataset, representation_fn, both, encode_batch_size)
         codes = codes.reshape(n, 2, batch_size, -1)
         rows.append(np.mean(np.abs(codes[:, 0] - codes[:, 1]), axis=1))
     features = np.concatenate(rows) if rows else features

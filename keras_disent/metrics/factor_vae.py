@@ -17,9 +17,9 @@ def _votes(dataset, representation_fn, num_points, batch_size, global_std, activ
         factors = dataset.sample_factors(n * batch_size, rng).reshape(n, batch_size, -1)
         fixed = dataset.sample_factors(n, rng)[np.arange(n), index]
         factors[np.arange(n), :, index] = fixed[:, None]
-        codes = utils.representations(
-            lambda f: representation_fn(dataset.images_from_factors(f)),
-            factors.reshape(n * batch_size, -1), encode_batch_size).reshape(n, batch_size, -1)
+        codes = utils.codes_from_factors(dataset, representation_fn,
+                                         factors.reshape(n * batch_size, -1),
+                                         encode_batch_size).reshape(n, batch_size, -1)
         variances = np.var(codes / global_std, axis=1, ddof=1)[:, active]
         argmins.append(np.argmin(variances, axis=1))
     return np.concatenate(argmins), labels
