@@ -1,5 +1,6 @@
 """Training loop shared by the CLI, the demo and the recipes: checkpoints, resume, run files."""
 
+import json
 import os
 import sys
 import time
@@ -26,9 +27,11 @@ def fit_run(model, dataset, run_dir, steps, batch_size=64, learning_rate=5e-4, s
     """Trains `model` on a ground-truth dataset for `steps` steps, writing into `run_dir`.
 
     Interruption-safe: a `keras.callbacks.BackupAndRestore` checkpoint in `run_dir/backup`
-    resumes from the last finished epoch when the same call runs again. On success writes
-    `model.keras`, `model.weights.h5`, `config.json` (model config, run arguments, provenance)
-    and `history.json`.
+    resumes from the last finished epoch when the same call runs again, and a run that already
+    finished with the same model config and run arguments is loaded, not retrained (so a
+    recipe run again only redoes its figures and metrics). On success writes `model.keras`,
+    `model.weights.h5`, `config.json` (model config, run arguments, provenance) and
+    `history.json`.
 
     Args:
         verbose: Keras fit verbosity; "auto" shows the progress bar on a terminal and one line
@@ -51,6 +54,14 @@ def fit_run(model, dataset, run_dir, steps, batch_size=64, learning_rate=5e-4, s
                     dataset=getattr(dataset, "name", type(dataset).__name__)),
         "provenance": runs.provenance(),
     }
+    finished = _finished_run(run_dir, config)
+    if finished is not None:
+        model.load_weights(os.path.join(run_dir, "model.weights.h5"))
+        print(f"[keras-disent] {run_dir} already finished this run: loaded its weights",
+              flush=True)
+        history = keras.callbacks.History()
+        history.history = finished["history"]
+        return history, finished["wall_time_s"]
     runs.write_json(os.path.join(run_dir, "config.json"), config)
     if getattr(model, "optimizer", None) is None:
         model.compile(model.default_optimizer(learning_rate))
@@ -67,6 +78,26 @@ def fit_run(model, dataset, run_dir, steps, batch_size=64, learning_rate=5e-4, s
     runs.write_json(os.path.join(run_dir, "history.json"),
                     {"history": history.history, "wall_time_s": wall})
     return history, wall
+
+
+def _finished_run(run_dir, config):
+    """The saved history of a finished run with the same model and run arguments, or None."""
+    paths = [os.path.join(run_dir, name) for name in
+             ("config.json", "history.json", "model.weights.h5")]
+    if not all(os.path.exists(path) for path in paths):
+        return None
+    saved = runs.read_json(paths[0])
+
+    def comparable(record):
+        record = json.loads(json.dumps({k: record.get(k) for k in ("class", "model_config",
+                                                                    "run")},
+                                       default=runs._jsonable))
+        record["model_config"].pop("name", None)  # Keras numbers instance names
+        return record
+
+    if comparable(saved) != comparable(config):
+        return None
+    return runs.read_json(paths[1])
 
 
 def write_figures(model, dataset, run_dir, seed=0):

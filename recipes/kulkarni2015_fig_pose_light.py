@@ -7,9 +7,10 @@ a BetaVAE of the same network and latent size trained on uniformly sampled batch
 many steps. Then:
   fig_pose_light.png   for one test image, per factor (azimuth, elevation, light azimuth):
                        "truth" row = renders with that factor swept over its grid, "DC-IGN"
-                       row = the test image's code with the factor's latent set to the codes
-                       of those renders, decoded; and the same for the BetaVAE latent most
-                       informative of the factor
+                       row = the test image's code with the factor's latent swept over its
+                       range in the data (2nd..98th percentile of the posterior means),
+                       decoded; and the same for the BetaVAE latent most informative of the
+                       factor
   metrics.json         MIG (and per-factor MIG) of both models on the 3D dataset
   dcign/ and beta_vae/ run directories (model.keras, config, history; resumable)
 
@@ -41,18 +42,19 @@ POSE_LIGHT = ("azimuth", "elevation", "light_azimuth")
 SHORT = {"azimuth": "azim", "elevation": "elev", "light_azimuth": "light"}
 
 
-def sweep_rows(model, dataset, test_factors, factor, dims):
-    """(truth renders, decoded sweep) for `factor`: the latent(s) `dims` take the codes of the
-    truth renders, the other latents keep the test image's code."""
+def truth_row(dataset, test_factors, factor, num=9):
+    """Renders of the test object with `factor` swept over its grid."""
     k = dataset.factor_names.index(factor)
-    values = np.linspace(0, dataset.factor_sizes[k] - 1, 9).round().astype(int)
-    factors = np.repeat(test_factors[None], len(values), axis=0)
-    factors[:, k] = values
-    truth = dataset.images_from_factors(factors)
-    codes = np.repeat(model.encode(dataset.images_from_factors(test_factors[None])),
-                      len(values), axis=0)
-    codes[:, dims] = model.encode(truth)[:, dims]
-    return truth, model.decode(codes)
+    factors = np.repeat(test_factors[None], num, axis=0)
+    factors[:, k] = np.linspace(0, dataset.factor_sizes[k] - 1, num).round().astype(int)
+    return dataset.images_from_factors(factors)
+
+
+def latent_sweep(model, image, dim, reference_codes, num=9):
+    """The test image's code with latent `dim` swept over the 2nd..98th percentile of its
+    posterior means on random images (its range in the data), decoded."""
+    low, high = np.percentile(reference_codes[:, dim], [2, 98])
+    return model.traverse(image, dims=[dim], values=np.linspace(low, high, num))[0]
 
 
 def most_informative_dim(mig_result, factor_index):
@@ -101,15 +103,18 @@ def main(argv):
             "steps": steps, "wall_time_s": round(wall, 1)}
 
     test_factors = np.array([2, 5, 2, 2])  # teapot, turned left, seen from slightly below
+    test_image = dataset.images_from_factors(test_factors[None])[0]
+    reference = dataset.images_from_factors(dataset.sample_factors(2000, FLAGS.seed + 1))
+    dcign_codes, baseline_codes = dcign.encode(reference), baseline.encode(reference)
     rows, labels = [], []
     for factor in POSE_LIGHT:
-        truth, dcign_sweep = sweep_rows(dcign, dataset, test_factors, factor,
-                                        dcign.factor_dims(factor))
         k = dataset.factor_names.index(factor)
         dim = most_informative_dim(results["beta_vae"], k)
-        _, baseline_sweep = sweep_rows(baseline, dataset, test_factors, factor, [dim])
-        rows += [truth, dcign_sweep, baseline_sweep]
-        labels += [f"truth: {SHORT[factor]}", "DC-IGN", f"beta-VAE z{dim}"]
+        rows += [truth_row(dataset, test_factors, factor),
+                 latent_sweep(dcign, test_image, dcign.factor_dims(factor)[0], dcign_codes),
+                 latent_sweep(baseline, test_image, dim, baseline_codes)]
+        labels += [f"truth: {SHORT[factor]}", f"DC-IGN z{dcign.factor_dims(factor)[0]}",
+                   f"beta-VAE z{dim}"]
     figure = visualize.grid_figure(np.stack(rows), os.path.join(FLAGS.out, "fig_pose_light.png"),
                                    labels)
     runs.write_json(os.path.join(FLAGS.out, "metrics.json"), {

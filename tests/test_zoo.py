@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from helpers import tiny_beta_vae
-from keras_disent import cli, train, zoo
+from keras_disent import cli, runs, train, zoo
 from keras_disent.data import dsprites
 
 ENTRIES = zoo.read_index()
@@ -135,3 +135,17 @@ def test_recorded_mig_is_reproduced(name):
     model = zoo.load(name)
     measured = metrics.mig(model.encode, dsprites(), seed=entry.metrics["seed"])["mig"]
     assert measured == pytest.approx(recorded, abs=0.02)
+
+
+def test_finished_run_is_loaded_not_retrained(tmp_path):
+    run_dir = str(tmp_path / "run")
+    model = tiny_beta_vae()
+    train.fit_run(model, dsprites(), run_dir, steps=2, batch_size=8, verbose=0)
+    again = tiny_beta_vae()
+    history, _ = train.fit_run(again, dsprites(), run_dir, steps=2, batch_size=8, verbose=0)
+    assert "loss" in history.history  # the saved history
+    z = np.random.default_rng(0).standard_normal((2, 4)).astype("float32")
+    np.testing.assert_allclose(again.decode(z), model.decode(z), atol=1e-6)
+    longer = tiny_beta_vae()
+    train.fit_run(longer, dsprites(), run_dir, steps=3, batch_size=8, verbose=0)
+    assert runs.read_json(os.path.join(run_dir, "config.json"))["run"]["steps"] == 3
