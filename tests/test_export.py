@@ -2,6 +2,7 @@
 
 import os
 
+import keras
 import numpy as np
 import pytest
 
@@ -34,6 +35,9 @@ def test_files_exist_with_sizes_and_parity(exported):
     assert result["decoder"]["output"]["shape"] == [None, 64, 64, 1]
     assert set(result["decoder"]["latency_ms"]["decoder.tflite"]) == {"batch_1", "batch_64"}
     assert os.path.exists(os.path.join(out, "export.json"))
+    if keras.backend.backend() != "tensorflow":  # exported under tensorflow, checked here too
+        parity = result["decoder"]["parity_vs_training_backend"]
+        assert parity["backend"] == keras.backend.backend() and parity["max_abs_diff"] < 1e-4
 
 
 def test_exported_tflite_matches_keras_on_new_latents_and_batch_sizes(exported):

@@ -68,7 +68,34 @@ def export_decoder(model, out_dir, formats=("saved_model", "tflite"), quantize=N
         return _tensorflow.export(_resolve(model), out_dir, **options)
     with tempfile.TemporaryDirectory() as scratch:
         source = model if isinstance(model, str) else _save_run(model, scratch)
-        return _export_in_subprocess(source, out_dir, options)
+        result = _export_in_subprocess(source, out_dir, options)
+    if "tflite" in formats:
+        result["decoder"]["parity_vs_training_backend"] = _check_against_this_backend(
+            _resolve(model), out_dir)
+        from keras_disent import runs
+
+        runs.write_json(os.path.join(out_dir, "export.json"), result)
+    return result
+
+
+def _check_against_this_backend(model, out_dir):
+    """Max |diff| between decoder.tflite and the model's decode under the current backend
+    (the export itself ran under tensorflow): the same weights must give the same images."""
+    import keras
+    import numpy as np
+
+    from keras_disent.export._litert import tflite_runner
+
+    latents = np.random.default_rng(0).standard_normal((16, model.latent_dim)).astype(
+        np.float32)
+    exported = tflite_runner(os.path.join(out_dir, "decoder.tflite"))(latents)
+    diff = float(np.max(np.abs(exported - model.decode(latents))))
+    if not diff <= PARITY_TOLERANCE[None]:
+        raise ExportError(f"decoder.tflite differs from the model under the "
+                          f"{keras.backend.backend()} backend by max |diff| {diff:.3g} > "
+                          f"{PARITY_TOLERANCE[None]:g}.")
+    return {"backend": keras.backend.backend(), "max_abs_diff": diff,
+            "inputs": "16 latents ~ N(0, I), seed 0"}
 
 
 def _resolve(model):

@@ -10,6 +10,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_disent.export import PARITY_TOLERANCE, ExportError
+from keras_disent.export._litert import tflite_runner
 
 
 def _decoder_model(model):
@@ -33,30 +34,6 @@ def _median_ms(fn, runs):
         fn()
         times.append(1000 * (time.perf_counter() - start))
     return round(statistics.median(times), 4)
-
-
-def _tflite_runner(path):
-    try:
-        from ai_edge_litert.interpreter import Interpreter
-    except ImportError as error:
-        raise ExportError("Checking .tflite files needs LiteRT: pip install ai-edge-litert "
-                          "(included in 'keras-disent[export]').") from error
-    interpreter = Interpreter(model_path=path)
-    input_index = interpreter.get_input_details()[0]["index"]
-    output_index = interpreter.get_output_details()[0]["index"]
-
-    def run(x):
-        if tuple(interpreter.get_input_details()[0]["shape"]) != x.shape:
-            interpreter.resize_tensor_input(input_index, x.shape)
-            interpreter.allocate_tensors()
-        interpreter.set_tensor(input_index, x)
-        interpreter.invoke()
-        return interpreter.get_tensor(output_index)
-
-    interpreter.allocate_tensors()
-    run.tensor_names = (interpreter.get_input_details()[0]["name"],
-                        interpreter.get_output_details()[0]["name"])
-    return run
 
 
 def _convert(saved_model_dir, quantize):
@@ -109,7 +86,7 @@ def _export_one(net, stem, inputs, out_dir, formats, quantize, runs):
             path = os.path.join(out_dir, name)
             with open(path, "wb") as handle:
                 handle.write(_convert(saved_model, mode))
-            run = _tflite_runner(path)
+            run = tflite_runner(path)
             diff = float(np.max(np.abs(run(inputs) - keras_out)))
             record["tflite_tensors"] = {"input": run.tensor_names[0],
                                         "output": run.tensor_names[1]}
