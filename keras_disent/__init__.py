@@ -2,8 +2,10 @@
 
 __version__ = "0.1.0"
 
-from keras_disent import data, losses, metrics, models, networks, visualize, zoo  # noqa: E402
-from keras_disent.models import BetaTCVAE, BetaVAE, ContentTransfer, DCIGN, FactorVAE, InfoGAN  # noqa: E402
+from keras_disent import (data, losses, metrics, models, networks, visualize,  # noqa: E402
+                          zoo)
+from keras_disent.models import (BetaTCVAE, BetaVAE, ContentTransfer, DCIGN,  # noqa: E402
+                                 FactorVAE, InfoGAN)
 
-__all__ = ["BetaTCVAE", "BetaVAE", "ContentTransfer", "DCIGN", "FactorVAE", "InfoGAN", "data", "losses", "metrics",
-           "models", "networks", "visualize", "zoo", "__version__"]
+__all__ = ["BetaTCVAE", "BetaVAE", "ContentTransfer", "DCIGN", "FactorVAE", "InfoGAN", "data",
+           "losses", "metrics", "models", "networks", "visualize", "zoo", "__version__"]

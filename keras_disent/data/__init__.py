@@ -8,9 +8,10 @@ from keras_disent.data.files import celeba_folder, dsprites_file, idx, mnist_csv
 from keras_disent.data.objects3d import Objects3D, objects3d
 from keras_disent.data.synthetic import FactorObservations
 
-__all__ = ["ArrayGroundTruth", "ImageArrayDataset", "celeba_folder", "dsprites_file", "idx",
-           "mnist_csv", "shapes3d_h5", "tfds", "DSprites", "DomainPairs", "FactorBatches", "FactorObservations",
-           "GlassesBenchmark", "GroundTruthDataset", "Objects3D", "domain_pairs", "RandomBatches", "dsprites", "get", "objects3d"]
+__all__ = ["ArrayGroundTruth", "DSprites", "DomainPairs", "FactorBatches", "FactorObservations",
+           "GlassesBenchmark", "GroundTruthDataset", "ImageArrayDataset", "Objects3D",
+           "RandomBatches", "ShuffledBatches", "celeba_folder", "domain_pairs", "dsprites",
+           "dsprites_file", "get", "idx", "mnist_csv", "objects3d", "shapes3d_h5", "tfds"]
 
 _BUILTIN = {"dsprites": dsprites, "objects3d": objects3d}
 _FILE_LOADERS = {"idx": idx, "fashion_mnist_idx": idx, "mnist_idx": idx, "mnist_csv": mnist_csv,
@@ -19,7 +20,11 @@ _FILE_LOADERS = {"idx": idx, "fashion_mnist_idx": idx, "mnist_idx": idx, "mnist_
 
 
 def tfds(name, split="train", data_dir=None, **kwargs):
-    """A TFDS dataset (prepared locally) mapped to the project's interfaces; see `data.tfds_loader`."""
+    """A TFDS dataset (prepared locally) mapped to the project's interfaces.
+
+    See `keras_disent.data.tfds_loader.load`; fails at once, with instructions, when the
+    dataset is not prepared (this never downloads).
+    """
     from keras_disent.data import tfds_loader
 
     return tfds_loader.load(name, split=split, data_dir=data_dir, **kwargs)

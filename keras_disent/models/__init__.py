@@ -8,5 +8,5 @@ from keras_disent.models.dc_ign import DCIGN
 from keras_disent.models.factor_vae import FactorVAE
 from keras_disent.models.info_gan import InfoGAN, categorical_accuracy
 
-__all__ = ["BetaTCVAE", "BetaVAE", "ContentTransfer", "DCIGN", "DisentModel", "FactorVAE", "GaussianVAE", "InfoGAN",
-           "categorical_accuracy"]
+__all__ = ["BetaTCVAE", "BetaVAE", "ContentTransfer", "DCIGN", "DisentModel", "FactorVAE",
+           "GaussianVAE", "InfoGAN", "categorical_accuracy"]
