@@ -138,7 +138,7 @@ def cmd_zoo(args):
     elif args.action == "register":
         if not args.name or not args.run_dir:
             raise SystemExit("error: zoo register needs RUN_DIR and --name NAME")
-        entry = zoo.register(args.run_dir, args.name, default=args.default)
+        entry = zoo.register(args.run_dir, args.name, default=args.default, notes=args.notes)
         _print(f"registered {entry.name}: {entry.weights} sha256 {entry.sha256[:12]}... "
                f"({entry.num_params} params)")
     elif args.action == "readme":
@@ -210,6 +210,7 @@ def build_parser():
     zoo.add_argument("run_dir", nargs="?", help="register: run directory; readme: README path")
     zoo.add_argument("--name", default=None, help="entry name (list: a glob pattern)")
     zoo.add_argument("--default", action="store_true", help="register: default for its method")
+    zoo.add_argument("--notes", default="", help="register: free text kept in the entry")
     zoo.set_defaults(fn=cmd_zoo)
     return parser
 
