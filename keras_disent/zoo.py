@@ -15,7 +15,6 @@ import fnmatch
 import hashlib
 import json
 import os
-import shutil
 
 INDEX_FORMAT = 1
 _REPO_ZOO = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "zoo")
@@ -232,8 +231,8 @@ def _constructor_config(model_config):
 def register(run_dir, name, index=None, default=False, notes=""):
     """Adds (or replaces) entry `name` from a finished run directory.
 
-    Copies `model.weights.h5` to `<zoo>/weights/<name>.weights.h5` and records its hash,
-    size and parameter count, the run's config, command, provenance, training steps, wall time
+    Writes the run's model weights (without optimizer state) to
+    `<zoo>/weights/<name>.weights.h5` and records their hash, size and parameter count, the run's config, command, provenance, training steps, wall time
     and `metrics.json`.
     """
     index = index or index_path()
@@ -254,7 +253,9 @@ def register(run_dir, name, index=None, default=False, notes=""):
     root = os.path.dirname(os.path.abspath(index))
     weights = os.path.join("weights", f"{name}.weights.h5")
     os.makedirs(os.path.join(root, "weights"), exist_ok=True)
-    shutil.copyfile(os.path.join(run_dir, "model.weights.h5"), os.path.join(root, weights))
+    # Re-saved from the uncompiled model: the model's weights without the optimizer's state
+    # (a third of the run's checkpoint size for Adam).
+    model.save_weights(os.path.join(root, weights))
     run = config.get("run", {})
     provenance = config.get("provenance", {})
     entry = ZooEntry(
