@@ -80,6 +80,11 @@ _COLORS = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 1
            (140, 86, 75), (227, 119, 194), (127, 127, 127)]
 
 
+def _tick(value):
+    """Axis tick text: whole numbers for large values (steps), 3 significant digits else."""
+    return f"{value:.0f}" if abs(value) >= 100 else f"{value:.3g}"
+
+
 def line_plot(series, path, title="", xlabel="", ylabel="", hlines=None, size=(560, 360),
               markers=False, y_range=None):
     """Writes a line chart PNG (no matplotlib needed): e.g. L_I over training, metric vs beta.
@@ -129,7 +134,7 @@ def line_plot(series, path, title="", xlabel="", ylabel="", hlines=None, size=(5
         x = x_low + fraction * (x_high - x_low)
         px, _ = to_pixel(x, y_low)
         draw.line([px, height - bottom, px, height - bottom + 4], fill=(0, 0, 0))
-        draw.text((px - 12, height - bottom + 6), f"{x:.3g}", fill=(0, 0, 0))
+        draw.text((px - 12, height - bottom + 6), _tick(x), fill=(0, 0, 0))
     draw.text((left, 6), title, fill=(0, 0, 0))
     draw.text((width // 2 - 3 * len(xlabel), height - 16), xlabel, fill=(0, 0, 0))
     draw.text((left + 4, top + 2), ylabel, fill=(90, 90, 90))
