@@ -30,6 +30,7 @@ def test_idx_round_trip_and_directory_form(tmp_path, suffix):
     write_idx(str(tmp_path / f"train-labels-idx1-ubyte{suffix}"), labels)
     dataset = data.get(f"fashion_mnist_idx:{tmp_path}")
     assert len(dataset) == 7 and dataset.image_shape == (28, 28, 1)
+    assert dataset.name == "fashion_mnist"
     np.testing.assert_array_equal(dataset.labels, labels)
     np.testing.assert_allclose(dataset.images([2])[0, ..., 0], images[2] / 255.0, rtol=1e-6)
 

@@ -43,6 +43,8 @@ def get(spec):
     if kind == "tfds" and rest:
         name, _, split = rest.partition(":")
         return tfds(name, split or "train")
+    if kind in ("fashion_mnist_idx", "mnist_idx") and rest:
+        return idx(rest, name=kind[:-len("_idx")])  # the dataset's name in run configs
     if kind in _FILE_LOADERS and rest:
         return _FILE_LOADERS[kind](rest)
     raise ValueError(
