@@ -4,9 +4,10 @@ stride-2, 4x4, "same" case as stride-1 convolutions under JAX.
 Same class names, variables, outputs (to float rounding) and weights files as Keras' own
 layers (Keras names weights-file groups after the class name, so a network built with these
 loads weights saved with the Keras layers, and the other way round); only the computation
-differs. Why: on CPU, XLA's gradients of strided and transposed convolutions run 4-20x slower
-than those of stride-1 convolutions with the same arithmetic (measured in
-bench/train_speed.py's notes), and they dominated a beta-VAE step under JAX. Elsewhere the
+differs. Why: on CPU, XLA's gradients of transposed (6-19x) and strided (2-4x) convolutions
+ran slower than those of stride-1 convolutions with the same arithmetic (jax.grad of
+lax.conv_general_dilated, Burgess'18 decoder shapes, batch 64), and they dominated a beta-VAE
+step under JAX; bench/train_speed.py measures the whole step. Elsewhere the
 native call is kept: TensorFlow and PyTorch were measured faster with it.
 
 Reference:
