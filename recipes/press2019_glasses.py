@@ -39,6 +39,8 @@ flags.DEFINE_integer("steps", 4000, "Training steps.")
 flags.DEFINE_integer("batch_size", 32, "Batch size (pairs).")
 flags.DEFINE_float("learning_rate", 2e-4, "Adam learning rate (paper: 2e-4).")
 flags.DEFINE_float("confusion_weight", 0.001, "Domain confusion weight (paper: 0.001).")
+flags.DEFINE_enum("specific_code", "map", ["map", "global"],
+                  "E2's code: a spatial map (paper) or one vector over the map.")
 flags.DEFINE_integer("seed", 0, "Seed.")
 flags.DEFINE_bool("smoke", False, "Tiny run on the procedural benchmark: 150 steps.")
 FLAGS = flags.FLAGS
@@ -126,7 +128,8 @@ def main(argv):
         image_shape, dataset = without.image_shape, without
     channels = (32, 64, 128, 256) if image_shape[0] == 64 else (32, 64, 128, 256, 256)
     model = ContentTransfer(image_shape=image_shape, channels=channels,
-                            confusion_weight=FLAGS.confusion_weight, seed=FLAGS.seed)
+                            confusion_weight=FLAGS.confusion_weight,
+                            specific_code=FLAGS.specific_code, seed=FLAGS.seed)
     model.compile(model.default_optimizer(FLAGS.learning_rate))
     command = "python " + " ".join([os.path.relpath(sys.argv[0])] + sys.argv[1:])
     _, wall = train.fit_run(model, dataset, FLAGS.out, steps, FLAGS.batch_size,

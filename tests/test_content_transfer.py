@@ -99,3 +99,15 @@ def test_config_round_trip_and_errors():
         ContentTransfer(**dict(TINY, image_shape=(30, 30, 1)))
     with pytest.raises(ValueError, match="unpaired batches"):
         ContentTransfer(**TINY).autoencoder_loss(np.zeros((2, 32, 32, 1), "float32"))
+
+
+def test_global_specific_code_is_the_same_everywhere_on_the_map():
+    model = ContentTransfer(**dict(TINY, specific_code="global"))
+    _, b = _pairs()
+    _, specific = model.encode(b)
+    assert specific.shape == (8, 8, 8, 2)
+    np.testing.assert_allclose(specific, np.broadcast_to(specific[:, :1, :1], specific.shape),
+                               atol=1e-6)
+    assert_config_round_trip(model)
+    with pytest.raises(ValueError, match="specific_code must be"):
+        ContentTransfer(**dict(TINY, specific_code="pooled"))

@@ -9,8 +9,12 @@ from keras_disent import training
 from keras_disent.models.base import DisentModel, check_images
 
 
-def _conv_encoder(image_shape, channels, code_channels, name):
-    """Stride-2 4x4 convs with BatchNorm + LeakyReLU(0.2), then a 1x1 conv to the code map."""
+def _conv_encoder(image_shape, channels, code_channels, name, pooled=False):
+    """Stride-2 4x4 convs with BatchNorm + LeakyReLU(0.2), then a 1x1 conv to the code map.
+
+    `pooled`: the code is one vector (global average pool + dense) repeated over the map, so
+    it cannot say where the content is, only what it is.
+    """
     inputs = keras.Input(image_shape, name="images")
     x = inputs
     for i, filters in enumerate(channels):
@@ -18,7 +22,12 @@ def _conv_encoder(image_shape, channels, code_channels, name):
         if i > 0:
             x = layers.BatchNormalization(name=f"conv{i}_bn")(x)
         x = layers.LeakyReLU(0.2)(x)
-    code = layers.Conv2D(code_channels, 1, name="code")(x)
+    if pooled:
+        grid = x.shape[1:3]
+        vector = layers.Dense(code_channels, name="code")(layers.GlobalAveragePooling2D()(x))
+        code = layers.UpSampling2D(grid)(layers.Reshape((1, 1, code_channels))(vector))
+    else:
+        code = layers.Conv2D(code_channels, 1, name="code")(x)
     return keras.Model(inputs, code, name=name)
 
 
@@ -71,6 +80,9 @@ class ContentTransfer(DisentModel):
             small: it only carries the added content).
         discriminator_units: width of the code discriminator's two hidden layers.
         confusion_weight: weight of E1's domain-confusion loss (paper: 0.001).
+        specific_code: "map" (the paper: E2's code is a spatial map, fine for aligned faces)
+            or "global" (one vector repeated over the map: position-free, for content that
+            moves with the object it belongs to, as in the procedural benchmark).
         seed: unused by the losses (no sampling); kept for a uniform config.
 
     Compile with `model.compile(model.default_optimizer())`: Adam 2e-4, betas (0.5, 0.999),
@@ -87,7 +99,7 @@ class ContentTransfer(DisentModel):
 
     def __init__(self, image_shape=(64, 64, 1), channels=(32, 64, 128, 256),
                  common_channels=64, specific_channels=4, discriminator_units=256,
-                 confusion_weight=0.001, seed=None, **kwargs):
+                 confusion_weight=0.001, specific_code="map", seed=None, **kwargs):
         super().__init__(**kwargs)
         self.image_shape = tuple(int(d) for d in image_shape)
         self.channels = tuple(int(c) for c in channels)
@@ -100,7 +112,10 @@ class ContentTransfer(DisentModel):
             raise ValueError("common_channels and specific_channels must be > 0 and "
                              f"confusion_weight >= 0; got {common_channels}, "
                              f"{specific_channels}, {confusion_weight}.")
+        if specific_code not in ("map", "global"):
+            raise ValueError(f"specific_code must be 'map' or 'global', got {specific_code!r}.")
         self.common_channels, self.specific_channels = int(common_channels), int(specific_channels)
+        self.specific_code = specific_code
         self.discriminator_units = int(discriminator_units)
         self.confusion_weight = float(confusion_weight)
         self.seed = seed
@@ -108,7 +123,8 @@ class ContentTransfer(DisentModel):
         self.common_encoder = _conv_encoder(self.image_shape, self.channels,
                                             self.common_channels, "common_encoder")
         self.specific_encoder = _conv_encoder(self.image_shape, self.channels,
-                                              self.specific_channels, "specific_encoder")
+                                              self.specific_channels, "specific_encoder",
+                                              pooled=specific_code == "global")
         self.decoder = _conv_decoder(grid + (self.common_channels + self.specific_channels,),
                                      self.image_shape[2], self.channels)
         self.discriminator = _code_discriminator(grid + (self.common_channels,),
@@ -121,7 +137,8 @@ class ContentTransfer(DisentModel):
                       common_channels=self.common_channels,
                       specific_channels=self.specific_channels,
                       discriminator_units=self.discriminator_units,
-                      confusion_weight=self.confusion_weight, seed=self.seed)
+                      confusion_weight=self.confusion_weight,
+                      specific_code=self.specific_code, seed=self.seed)
         return config
 
     def default_optimizer(self, learning_rate=2e-4):
