@@ -230,7 +230,7 @@ class GaussianVAE(DisentModel):
                 f"latents must have shape (n, {self.latent_dim}), got {latents.shape}."
             )
         logits = _padded_batches(latents, batch_size, self.decoder.predict_on_batch)
-        return 1.0 / (1.0 + np.exp(-logits))
+        return 0.5 * (1.0 + np.tanh(0.5 * logits))  # the sigmoid, without overflow
 
     def sample(self, num, seed=None):
         """`num` images decoded from the prior N(0, I)."""
