@@ -39,11 +39,18 @@ def _use_phases(layer):
     return layer.implementation == "phases" or keras.backend.backend() == "jax"
 
 
-def _check_implementation(implementation):
-    if implementation not in _IMPLEMENTATIONS:
-        raise ValueError(f"implementation must be one of {_IMPLEMENTATIONS}, got "
-                         f"{implementation!r}.")
-    return implementation
+class _Implementation:
+    """The `implementation` argument both layers add to their Keras base class."""
+
+    def __init__(self, filters, kernel_size, implementation="auto", **kwargs):
+        super().__init__(filters, kernel_size, **kwargs)
+        if implementation not in _IMPLEMENTATIONS:
+            raise ValueError(f"implementation must be one of {_IMPLEMENTATIONS}, got "
+                             f"{implementation!r}.")
+        self.implementation = implementation
+
+    def get_config(self):
+        return dict(super().get_config(), implementation=self.implementation)
 
 
 def _finish(layer, outputs):
@@ -55,7 +62,7 @@ def _finish(layer, outputs):
 
 
 @keras.saving.register_keras_serializable(package="keras_disent")
-class Conv2D(layers.Conv2D):
+class Conv2D(_Implementation, layers.Conv2D):
     """`keras.layers.Conv2D`; with kernel 4, stride 2, "same" padding it is computed as
     space-to-depth + a 2x2 stride-1 convolution under JAX (see the module docstring).
 
@@ -63,10 +70,6 @@ class Conv2D(layers.Conv2D):
         implementation: "auto" (phases under JAX, native elsewhere), "phases" or "native".
         other arguments: as `keras.layers.Conv2D`.
     """
-
-    def __init__(self, filters, kernel_size, implementation="auto", **kwargs):
-        super().__init__(filters, kernel_size, **kwargs)
-        self.implementation = _check_implementation(implementation)
 
     def call(self, inputs):
         height, width = inputs.shape[1], inputs.shape[2]
@@ -83,12 +86,9 @@ class Conv2D(layers.Conv2D):
                              (2, 2, 4 * channels, self.filters))
         return _finish(self, ops.conv(grouped, kernel, strides=1, padding="valid"))
 
-    def get_config(self):
-        return dict(super().get_config(), implementation=self.implementation)
-
 
 @keras.saving.register_keras_serializable(package="keras_disent")
-class Conv2DTranspose(layers.Conv2DTranspose):
+class Conv2DTranspose(_Implementation, layers.Conv2DTranspose):
     """`keras.layers.Conv2DTranspose`; with kernel 4, stride 2, "same" padding it is computed
     as one 2x2 stride-1 convolution into 4 output phases + depth-to-space under JAX.
 
@@ -96,10 +96,6 @@ class Conv2DTranspose(layers.Conv2DTranspose):
         implementation: "auto" (phases under JAX, native elsewhere), "phases" or "native".
         other arguments: as `keras.layers.Conv2DTranspose`.
     """
-
-    def __init__(self, filters, kernel_size, implementation="auto", **kwargs):
-        super().__init__(filters, kernel_size, **kwargs)
-        self.implementation = _check_implementation(implementation)
 
     def _phase_kernel(self):
         """`(2, 2, in, 4 * filters)`: the 2x2 sub-kernels of the 4 output phases."""
@@ -129,6 +125,3 @@ class Conv2DTranspose(layers.Conv2DTranspose):
         outputs = ops.reshape(ops.transpose(outputs, (0, 1, 3, 2, 4, 5)),
                               (-1, 2 * height, 2 * width, self.filters))
         return _finish(self, outputs)
-
-    def get_config(self):
-        return dict(super().get_config(), implementation=self.implementation)

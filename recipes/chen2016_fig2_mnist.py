@@ -95,7 +95,7 @@ def main(argv):
                                   seed=FLAGS.seed, steps_per_epoch=steps_per_epoch,
                                   run_config={"command": command})
     print(f"[keras-disent] trained in {wall:.0f} s", flush=True)
-    history = runs.read_json(os.path.join(FLAGS.out, "history.json"))["history"]
+    history = history.history
     paths = write_figures(model, history, FLAGS.out, steps_per_epoch, FLAGS.seed)
     results = measure(model, dataset)
     results["info"] = {"final_epoch_mean": float(history["info"][-1]),

@@ -65,9 +65,10 @@ def main(argv):
     del argv
     import keras
 
-    from keras_disent import data, metrics, runs, train, visualize
+    from keras_disent import data, runs, train, visualize
     from keras_disent.models import DCIGN, BetaVAE
     from keras_disent.metrics import utils
+    from keras_disent.metrics.mig import mig_from_codes
 
     keras.utils.set_random_seed(FLAGS.seed)
     steps = 150 if FLAGS.smoke else FLAGS.steps
@@ -94,10 +95,11 @@ def main(argv):
     results = {}
     for name, model, wall in (("dcign", dcign, dcign_wall), ("beta_vae", baseline,
                                                              baseline_wall)):
-        scores = metrics.mig(model.encode, dataset, seed=FLAGS.seed, num_train=num_mig)
-        factors = dataset.sample_factors(num_mig, np.random.default_rng(FLAGS.seed))
-        codes = model.encode(dataset.images_from_factors(factors))
-        info = utils.discrete_mutual_info(utils.histogram_discretize(codes.T, 20), factors.T)
+        # One sample of codes serves MIG (as metrics.mig draws it) and the information matrix.
+        codes, factors = utils.sample_codes(dataset, model.encode, num_mig,
+                                            utils.make_rng(FLAGS.seed))
+        scores = mig_from_codes(codes, factors)
+        info = utils.discrete_mutual_info(utils.histogram_discretize(codes, 20), factors)
         results[name] = {"mig": scores["mig"], "mig_per_factor": dict(zip(
             dataset.factor_names, scores["mig_per_factor"])), "info_per_factor": info.tolist(),
             "steps": steps, "wall_time_s": round(wall, 1)}

@@ -4,7 +4,37 @@ import keras
 import numpy as np
 
 
-class RandomBatches(keras.utils.PyDataset):
+class SeededEpochs(keras.utils.PyDataset):
+    """Base of the pipelines whose batch `i` of epoch `e` is a pure function of
+    `(seed, e, i)`: runs repeat, and resuming mid-run draws the same batches.
+
+    Subclasses implement `__getitem__` with `self.rng(index)`.
+    """
+
+    def __init__(self, batch_size=64, steps_per_epoch=1000, seed=0, **kwargs):
+        super().__init__(**kwargs)
+        if batch_size <= 0 or steps_per_epoch <= 0:
+            raise ValueError(
+                f"batch_size and steps_per_epoch must be positive, got {batch_size} and "
+                f"{steps_per_epoch}."
+            )
+        self.batch_size = int(batch_size)
+        self.steps_per_epoch = int(steps_per_epoch)
+        self.seed = int(seed)
+        self.epoch = 0
+
+    def __len__(self):
+        return self.steps_per_epoch
+
+    def rng(self, index):
+        """The generator of batch `index` of the current epoch."""
+        return np.random.default_rng((self.seed, self.epoch, int(index)))
+
+    def on_epoch_end(self):
+        self.epoch += 1
+
+
+class RandomBatches(SeededEpochs):
     """Batches of images rendered on demand from uniformly sampled grid points.
 
     Nothing is held in memory beyond one batch, so the full 737,280-image dSprites never
@@ -20,32 +50,16 @@ class RandomBatches(keras.utils.PyDataset):
 
     def __init__(self, dataset, batch_size=64, steps_per_epoch=1000, seed=0,
                  with_factors=False, **kwargs):
-        super().__init__(**kwargs)
-        if batch_size <= 0 or steps_per_epoch <= 0:
-            raise ValueError(
-                f"batch_size and steps_per_epoch must be positive, got {batch_size} and "
-                f"{steps_per_epoch}."
-            )
+        super().__init__(batch_size, steps_per_epoch, seed, **kwargs)
         self.dataset = dataset
-        self.batch_size = int(batch_size)
-        self.steps_per_epoch = int(steps_per_epoch)
-        self.seed = int(seed)
         self.with_factors = with_factors
-        self.epoch = 0
-
-    def __len__(self):
-        return self.steps_per_epoch
 
     def __getitem__(self, index):
-        rng = np.random.default_rng((self.seed, self.epoch, int(index)))
-        factors = self.dataset.sample_factors(self.batch_size, rng)
+        factors = self.dataset.sample_factors(self.batch_size, self.rng(index))
         images = self.dataset.images_from_factors(factors)
         if self.with_factors:
             return images, factors
         return images
-
-    def on_epoch_end(self):
-        self.epoch += 1
 
 
 class ShuffledBatches(keras.utils.PyDataset):
@@ -94,7 +108,7 @@ class ShuffledBatches(keras.utils.PyDataset):
         self.epoch += 1
 
 
-class FactorBatches(keras.utils.PyDataset):
+class FactorBatches(SeededEpochs):
     """DC-IGN's training batches: in each batch only one factor varies (Kulkarni et al. 2015).
 
     Batch `i` picks a group with probability proportional to `ratios`, then samples images
@@ -114,7 +128,7 @@ class FactorBatches(keras.utils.PyDataset):
 
     def __init__(self, dataset, groups, ratios=None, free_ratio=0.0, batch_size=64,
                  steps_per_epoch=1000, seed=0, **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(batch_size, steps_per_epoch, seed, **kwargs)
         self.dataset = dataset
         self.groups = [dataset.factor_names.index(g) if isinstance(g, str) else int(g)
                        for g in groups]
@@ -126,15 +140,10 @@ class FactorBatches(keras.utils.PyDataset):
             raise ValueError(f"ratios must be >= 0 with a positive sum, got {ratios}, "
                              f"free_ratio {free_ratio}.")
         self.probabilities = weights / weights.sum()
-        self.batch_size, self.steps_per_epoch = int(batch_size), int(steps_per_epoch)
-        self.seed, self.epoch = int(seed), 0
-
-    def __len__(self):
-        return self.steps_per_epoch
 
     def batch(self, index):
         """`(factors, images, group)` of batch `index` of the current epoch."""
-        rng = np.random.default_rng((self.seed, self.epoch, int(index)))
+        rng = self.rng(index)
         group = int(rng.choice(len(self.probabilities), p=self.probabilities))
         if group == len(self.groups):
             factors = self.dataset.sample_factors(self.batch_size, rng)
@@ -147,11 +156,8 @@ class FactorBatches(keras.utils.PyDataset):
         _, images, group = self.batch(index)
         return images, np.full((self.batch_size,), group, np.int32)
 
-    def on_epoch_end(self):
-        self.epoch += 1
 
-
-class DomainPairs(keras.utils.PyDataset):
+class DomainPairs(SeededEpochs):
     """Unpaired two-domain batches `(a, b)` for content transfer: `a` from domain A, `b` from
     domain B, drawn independently. Batch `i` of epoch `e` depends only on `(seed, e, i)`.
 
@@ -162,20 +168,9 @@ class DomainPairs(keras.utils.PyDataset):
 
     def __init__(self, sample_a, sample_b, batch_size=64, steps_per_epoch=1000, seed=0,
                  **kwargs):
-        super().__init__(**kwargs)
-        if batch_size <= 0 or steps_per_epoch <= 0:
-            raise ValueError(f"batch_size and steps_per_epoch must be positive, got "
-                             f"{batch_size} and {steps_per_epoch}.")
+        super().__init__(batch_size, steps_per_epoch, seed, **kwargs)
         self.sample_a, self.sample_b = sample_a, sample_b
-        self.batch_size, self.steps_per_epoch = int(batch_size), int(steps_per_epoch)
-        self.seed, self.epoch = int(seed), 0
-
-    def __len__(self):
-        return self.steps_per_epoch
 
     def __getitem__(self, index):
-        rng = np.random.default_rng((self.seed, self.epoch, int(index)))
+        rng = self.rng(index)
         return self.sample_a(self.batch_size, rng), self.sample_b(self.batch_size, rng)
-
-    def on_epoch_end(self):
-        self.epoch += 1

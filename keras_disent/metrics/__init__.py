@@ -47,7 +47,7 @@ ENCODED_IMAGES = {"beta_vae": 2 * 64 * 15_000, "factor_vae": 10_000 + 64 * 15_00
 
 def _worth_caching(dataset, metrics, sizes):
     """True when encoding the whole grid once costs less than the metrics' own encodes."""
-    if not getattr(dataset, "complete", True) or not hasattr(dataset, "images"):
+    if not getattr(dataset, "complete", True) or not hasattr(dataset, "iter_images"):
         return False
     scale = sizes.get("num_train", 10_000) / 10_000
     return sum(ENCODED_IMAGES[m] for m in metrics) * scale > len(dataset)

@@ -68,9 +68,8 @@ class GridCodes:
         progress = Progress("encoding the grid", (total + batch_size - 1) // batch_size,
                             verbose and total > 20 * batch_size, every=10)
         table = None
-        for begin in range(0, total, batch_size):
-            indices = np.arange(begin, min(begin + batch_size, total))
-            codes = representations(representation_fn, dataset.images(indices), batch_size)
+        for indices, images in dataset.iter_images(batch_size):
+            codes = representations(representation_fn, images, batch_size)
             if table is None:
                 table = np.empty((total, codes.shape[1]), np.float64)
             table[indices] = codes
