@@ -90,7 +90,44 @@ def test_benchmark_ground_truth(bench):
     assert np.all(difference <= mask) and difference.sum() > 0
     assert np.all(b[..., 0][mask] == 1.0)
     with pytest.raises(ValueError, match="scene factors must be"):
-        bench.render([[3, 0, 0, 0]])
+        bench.render([[3, 0, 0, 0, 0]])
+
+
+def test_aligned_benchmark_puts_glasses_at_one_place():
+    aligned, unaligned = GlassesBenchmark(), GlassesBenchmark(aligned=False)
+    assert aligned.scene_sizes == (3, 4, 8, 1, 1) and unaligned.scene_sizes == (3, 4, 8, 8, 8)
+    glasses = np.repeat(aligned.sample_glasses(1, 0), 8, axis=0)
+    masks = aligned.glasses_masks(aligned.sample_scenes(8, 1), glasses)
+    assert np.all(masks == masks[:1])
+    columns = np.nonzero(masks[0].any(axis=0))[0]
+    assert (columns.min() + columns.max()) / 2 == 32  # centred on the image
+    scenes = unaligned.sample_scenes(64, 2)
+    moved = unaligned.glasses_masks(scenes, np.repeat(glasses[:1], 64, axis=0))
+    assert len({m.tobytes() for m in moved}) > 1
+    assert unaligned.name != aligned.name
+
+
+def test_transfer_errors_scores_the_baselines():
+    from keras_disent.metrics import content_transfer
+
+    bench = GlassesBenchmark()
+
+    class CopyInput:
+        def add_content(self, a, b):
+            return a
+
+        def remove_content(self, b):
+            return b
+
+    results, shown = content_transfer.transfer_errors(CopyInput(), bench, num=40, seed=3)
+    for task in ("add", "remove"):
+        assert results[task]["model"] == results[task]["copy input"]
+        assert 0.5 < results[task]["model"]["mae_changed_pixels"] <= 1.0
+    assert results["add"]["paste B"]["mae"] > results["add"]["copy input"]["mae"]
+    assert shown["a"].shape == (6, 64, 64, 1) and results["num_pairs"] == 40
+    assert content_transfer.summary(results)[0].startswith("add: model MAE")
+    with pytest.raises(ValueError, match="num must be > 0"):
+        content_transfer.transfer_errors(CopyInput(), bench, num=0)
 
 
 def test_config_round_trip_and_errors():

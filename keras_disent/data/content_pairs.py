@@ -19,10 +19,18 @@ SPRITE_INTENSITY = 0.5
 class GlassesBenchmark:
     """Procedural content-transfer benchmark (64x64x1 in [0, 1]).
 
-    Scene factors (both domains): shape 3, scale 4 (dSprites scales 0.7..1), x 8, y 8.
-    Glasses factors (domain B): half width 3 (5, 7, 9 px), vertical offset 3 (-4, -2, 0 px
-    from the sprite centre), lens 2 (squares of side 3 or 5 px),
-    bridge 2 (absent / present).
+    Scene factors (both domains): shape 3, scale 4 (dSprites scales 0.7..1), orientation 8
+    (dSprites orientations 0, 5, .., 35 of 40: steps of about 46 degrees), x and y. Glasses factors (domain B): half width 3 (5, 7, 9 px),
+    vertical offset 3 (-4, -2, 0 px from the sprite centre), lens 2 (squares of side 3 or
+    5 px), bridge 2 (absent / present).
+
+    Args:
+        aligned: True (default): every sprite is centred, as the paper's faces are aligned
+            and cropped, so the glasses of every B image sit at the same place. False: x and
+            y take 8 values each (centres 18..46 px) and the glasses move with the sprite.
+            The paper's spatial E2 code then carries B's glasses *position*, and
+            `add_content` draws them where B's sprite was, not on A's (measured:
+            `bench/content_transfer_steps.py`); a harder setting than the paper's.
 
     Example:
         >>> bench = GlassesBenchmark()
@@ -31,14 +39,17 @@ class GlassesBenchmark:
         >>> b = bench.render(scene, glasses)        # domain B, same scenes with glasses
     """
 
-    scene_names = ("shape", "scale", "x", "y")
-    scene_sizes = (3, 4, 8, 8)
+    scene_names = ("shape", "scale", "orientation", "x", "y")
     glasses_names = ("half_width", "offset", "lens", "bridge")
     glasses_sizes = (3, 3, 2, 2)
     image_shape = (IMAGE_SIZE, IMAGE_SIZE, 1)
-    name = "glasses_benchmark"
 
-    def __init__(self):
+    def __init__(self, aligned=True):
+        self.aligned = bool(aligned)
+        # dSprites position index p puts the sprite centre at pixel 16 + p.
+        self._positions = np.array([16]) if self.aligned else 4 * np.arange(8) + 2
+        self.scene_sizes = (3, 4, 8, len(self._positions), len(self._positions))
+        self.name = "glasses_benchmark" if self.aligned else "glasses_benchmark_unaligned"
         self._sprites = DSprites()
 
     def sample_scenes(self, num, seed=None):
@@ -50,18 +61,18 @@ class GlassesBenchmark:
         return np.stack([rng.integers(0, s, num) for s in self.glasses_sizes], axis=1)
 
     def _centres(self, scene):
-        # dSprites position p puts the sprite centre at pixel 16 + p; x, y use p = 4 * index + 2.
-        return 16 + 4 * scene[:, 2] + 2, 16 + 4 * scene[:, 3] + 2
+        return 16 + self._positions[scene[:, 3]], 16 + self._positions[scene[:, 4]]
 
     def render(self, scene, glasses=None):
         """Images `(n, 64, 64, 1)`: the scenes, with `glasses` drawn on them when given."""
         scene = np.asarray(scene, np.int64)
-        if scene.ndim != 2 or scene.shape[1] != 4 or (scene < 0).any() or \
+        if scene.ndim != 2 or scene.shape[1] != len(self.scene_sizes) or (scene < 0).any() or \
                 (scene >= np.asarray(self.scene_sizes)).any():
-            raise ValueError(f"scene factors must be (n, 4) within {self.scene_sizes}, got "
-                             f"shape {scene.shape}.")
-        sprite_factors = np.stack([scene[:, 0], scene[:, 1] + 2, np.zeros_like(scene[:, 0]),
-                                   4 * scene[:, 2] + 2, 4 * scene[:, 3] + 2], axis=1)
+            raise ValueError(f"scene factors must be (n, {len(self.scene_sizes)}) within "
+                             f"{self.scene_sizes} {self.scene_names}, got shape {scene.shape}.")
+        sprite_factors = np.stack([scene[:, 0], scene[:, 1] + 2, 5 * scene[:, 2],
+                                   self._positions[scene[:, 3]], self._positions[scene[:, 4]]],
+                                  axis=1)
         images = SPRITE_INTENSITY * self._sprites.images_from_factors(sprite_factors)
         if glasses is not None:
             glasses = np.asarray(glasses, np.int64)

@@ -81,8 +81,9 @@ class ContentTransfer(DisentModel):
         discriminator_units: width of the code discriminator's two hidden layers.
         confusion_weight: weight of E1's domain-confusion loss (paper: 0.001).
         specific_code: "map" (the paper: E2's code is a spatial map, fine for aligned faces)
-            or "global" (one vector repeated over the map: position-free, for content that
-            moves with the object it belongs to, as in the procedural benchmark).
+            or "global" (one vector repeated over the map, so it cannot say where the content
+            is). On the unaligned benchmark (`GlassesBenchmark(aligned=False)`) neither adds
+            B's content at A's object: the map code carries B's glasses position.
         seed: unused by the losses (no sampling); kept for a uniform config.
 
     Compile with `model.compile(model.default_optimizer())`: Adam 2e-4, betas (0.5, 0.999),
