@@ -48,25 +48,28 @@ def make_step(model, learning_rate=5e-4):
     return step
 
 
-def serve(connection, num_threads):
+def serve(connection, num_threads, device="cpu"):
     """Child-process loop for bench/train_speed.py: receives batches once, then times runs.
 
     Messages: ("batches", list of NCHW float32 arrays) -> "ok"; ("run", n) -> seconds for n
-    steps; ("stop", None) ends. Running the reference in its own process keeps TensorFlow's or
+    steps; ("stop", None) ends. With device="cuda" the batches are copied to the GPU once
+    (as a hand-written loop over a preloaded tensor dataset would) and each run ends with a
+    synchronisation, so the time covers all the queued GPU work. Running the reference in its own process keeps TensorFlow's or
     JAX's thread pools (which may spin after a Keras step) from slowing it down, and the other
     way round; the two still alternate, never overlap.
     """
     torch.set_num_threads(num_threads)
     torch.manual_seed(0)
-    model = BurgessVAE()
+    model = BurgessVAE().to(device)
     step = make_step(model)
     batches = []
     while True:
         command, payload = connection.recv()
         if command == "batches":
-            batches = [torch.from_numpy(b) for b in payload]
+            batches = [torch.from_numpy(b).to(device) for b in payload]
             for x in batches[:3]:  # warm-up
                 step(x)
+            _synchronize(device)
             connection.send("ok")
         elif command == "run":
             import time
@@ -74,6 +77,12 @@ def serve(connection, num_threads):
             start = time.perf_counter()
             for i in range(payload):
                 step(batches[i % len(batches)])
+            _synchronize(device)
             connection.send(time.perf_counter() - start)
         else:
             return
+
+
+def _synchronize(device):
+    if str(device).startswith("cuda"):
+        torch.cuda.synchronize()

@@ -1,14 +1,18 @@
 """Training speed of BetaVAE under the current Keras backend vs a plain PyTorch loop.
 
 Usage: KERAS_BACKEND=tensorflow|jax|torch python bench/train_speed.py [--rounds 5 --steps 40]
+       [--batch-size 256 --device cuda --conv native]
 
 Alternates, in one run: R rounds of (PyTorch reference loop, N steps) and (keras_disent
 BetaVAE.fit on the built-in dSprites pipeline, N steps). The reference runs in a child process
 (started with "spawn", so it shares no thread pool with TensorFlow or JAX: TF's pool kept
 spinning after a Keras step and halved the reference's speed when both lived in one process);
-the two never run at the same time. Prints steps/s of each per round, the ratio per round and
+the two never run at the same time, and each timed run starts after a pause (`--pause`, 1 s)
+so that the other process's OpenMP threads, which spin for a while after their work, have gone
+to sleep. Prints steps/s of each per round, the ratio per round and
 the median ratio, peak RSS, and the share of a Keras step spent producing the input batch.
-Same network (Burgess'18 64x64), batch 64, Adam 5e-4, beta 4, Bernoulli.
+Same network (Burgess'18 64x64), batch 64, Adam 5e-4, beta 4, Bernoulli. Both processes run
+with the same malloc settings (`--allocator`; keras_disent.allocator explains why they matter).
 """
 
 import argparse
@@ -30,6 +34,14 @@ def peak_rss_mib():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
+def wait_for_device(model):
+    """Block until the queued steps have run (GPU work is asynchronous): reading a weight back
+    needs every update before it."""
+    import keras
+
+    keras.ops.convert_to_numpy(model.trainable_variables[-1])
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
@@ -39,12 +51,36 @@ def main():
                         choices=("transpose", "resize"))
     parser.add_argument("--threads", type=int, default=os.cpu_count(),
                         help="threads of the PyTorch reference")
+    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
+                        help="device of the PyTorch reference; auto: cuda when torch sees a GPU "
+                             "(Keras picks its own device: the GPU when its backend sees one)")
+    parser.add_argument("--conv", default="auto", choices=("auto", "phases", "torch", "native"),
+                        help="implementation of keras_disent.layers' 4x4 stride-2 convolutions")
+    parser.add_argument("--pause", type=float, default=1.0,
+                        help="seconds of rest before each timed run: the other process's "
+                             "OpenMP threads keep spinning for a while after its run")
+    parser.add_argument("--jit-compile", action="store_true",
+                        help="model.compile(jit_compile=True): torch.compile under torch "
+                             "(tensorflow and jax compile by default)")
+    parser.add_argument("--allocator", default="tuned", choices=("tuned", "default", "shipped"),
+                        help="tuned: keras_disent.allocator's malloc settings in BOTH processes "
+                             "(the reference gets them as MALLOC_* variables); default: glibc's "
+                             "defaults in both; shipped: keras-disent as imported (tuned) vs "
+                             "the reference as usually run (glibc's defaults)")
     args = parser.parse_args()
+    if args.device == "auto":
+        args.device = "cuda" if torch_reference.torch.cuda.is_available() else "cpu"
+    if args.allocator == "default":
+        os.environ["KERAS_DISENT_MALLOC"] = "default"
+    from keras_disent import allocator  # applies the settings here unless "default"
 
-    # The reference starts first, before this process imports keras and a backend.
+    if allocator.applied and args.allocator == "tuned":
+        os.environ.update(allocator.ENVIRONMENT)  # the same settings for the reference
+
+    # The reference starts first (a fresh interpreter: "spawn"), before the Keras model exists.
     context = multiprocessing.get_context("spawn")
     connection, child_end = context.Pipe()
-    child = context.Process(target=torch_reference.serve, args=(child_end, args.threads),
+    child = context.Process(target=torch_reference.serve, args=(child_end, args.threads, args.device),
                             daemon=True)
     child.start()
 
@@ -58,8 +94,12 @@ def main():
     connection.send(("batches", [batches[i].transpose(0, 3, 1, 2).copy()
                                  for i in range(args.steps)]))
     model = BetaVAE(latent_dim=10, beta=4.0, decoder_upsample=args.decoder_upsample, seed=0)
-    model.compile(keras.optimizers.Adam(5e-4))
+    for layer in model._flatten_layers():
+        if hasattr(layer, "implementation"):
+            layer.implementation = args.conv
+    model.compile(keras.optimizers.Adam(5e-4), jit_compile=True if args.jit_compile else "auto")
     model.fit(batches, epochs=1, steps_per_epoch=3, verbose=0)  # compile/trace once
+    wait_for_device(model)
     assert connection.recv() == "ok"
 
     start = time.perf_counter()
@@ -69,17 +109,22 @@ def main():
 
     rows = []
     for r in range(args.rounds):
+        time.sleep(args.pause)
         connection.send(("run", args.steps))
         torch_rate = args.steps / connection.recv()
+        time.sleep(args.pause)
         start = time.perf_counter()
         model.fit(batches, epochs=1, steps_per_epoch=args.steps, verbose=0)
+        wait_for_device(model)
         keras_rate = args.steps / (time.perf_counter() - start)
         rows.append((r, torch_rate, keras_rate, keras_rate / torch_rate))
 
     backend = keras.backend.backend()
     print(f"\nBetaVAE training speed, backend={backend}, batch {args.batch_size}, "
-          f"decoder={args.decoder_upsample}, {args.steps} steps/round, "
-          f"reference threads={args.threads}")
+          f"decoder={args.decoder_upsample}, conv={args.conv}, jit_compile={model.jit_compile}, "
+          f"allocator={args.allocator}, "
+          f"{args.steps} steps/round, "
+          f"reference on {args.device} ({args.threads} threads)")
     print(f"{'round':>5} | {'pytorch steps/s':>15} | {'keras-disent steps/s':>20} | {'ratio':>6}")
     print("-" * 56)
     for r, t, k, ratio in rows:

@@ -1,5 +1,6 @@
 """Drop-in replacements for `keras.layers.Conv2D` / `Conv2DTranspose` that compute the
-stride-2, 4x4, "same" case as stride-1 convolutions under JAX.
+stride-2, 4x4, "same" case as stride-1 convolutions under JAX, and with PyTorch's kernels on a
+channels-last view under torch.
 
 Same class names, variables, outputs (to float rounding) and weights files as Keras' own
 layers (Keras names weights-file groups after the class name, so a network built with these
@@ -7,8 +8,10 @@ loads weights saved with the Keras layers, and the other way round); only the co
 differs. Why: on CPU, XLA's gradients of transposed (6-19x) and strided (2-4x) convolutions
 ran slower than those of stride-1 convolutions with the same arithmetic (jax.grad of
 lax.conv_general_dilated, Burgess'18 decoder shapes, batch 64), and they dominated a beta-VAE
-step under JAX; bench/train_speed.py measures the whole step. Elsewhere the
-native call is kept: TensorFlow and PyTorch were measured faster with it.
+step under JAX; bench/train_speed.py measures the whole step. Under torch, Keras' call copies
+NHWC tensors to NCHW and back and slices an un-padded transposed output; the "torch"
+implementation (`keras_disent/training/_torch_conv.py`) skips those copies (measured: 11.6 vs
+10.5 steps/s on the 2-core CPU). TensorFlow keeps Keras' call.
 
 Reference:
     Shi et al. 2016, Real-Time Single Image and Video Super-Resolution Using an Efficient
@@ -24,7 +27,7 @@ from keras import layers, ops
 # kernel taps (3, 1) and row 2m+1 from rows (m, m+1) with taps (2, 0): four 2x2 stride-1
 # convolutions ("phases") interleaved by depth-to-space.
 _PHASE_TAPS = ((3, 1), (2, 0))
-_IMPLEMENTATIONS = ("auto", "phases", "native")
+_IMPLEMENTATIONS = ("auto", "phases", "torch", "native")
 
 
 def _phases_supported(layer):
@@ -33,10 +36,24 @@ def _phases_supported(layer):
             and tuple(layer.dilation_rate) == (1, 1))
 
 
-def _use_phases(layer):
+def _implementation(layer):
+    """"phases", "torch" or "native" for this layer under the current backend."""
     if layer.implementation == "native" or not _phases_supported(layer):
-        return False
-    return layer.implementation == "phases" or keras.backend.backend() == "jax"
+        return "native"
+    backend = keras.backend.backend()
+    if layer.implementation == "auto":
+        implementation = {"jax": "phases", "torch": "torch"}.get(backend, "native")
+    else:
+        implementation = layer.implementation
+    if implementation == "torch" and (backend != "torch" or not _torch_kernels().usable()):
+        return "native"
+    return implementation
+
+
+def _torch_kernels():
+    from keras_disent.training import _torch_conv
+
+    return _torch_conv
 
 
 class _Implementation:
@@ -53,6 +70,14 @@ class _Implementation:
         return dict(super().get_config(), implementation=self.implementation)
 
 
+def _cast(variable, inputs):
+    return ops.cast(variable, inputs.dtype)
+
+
+def _bias(layer, inputs):
+    return _cast(layer.bias, inputs) if layer.use_bias else None
+
+
 def _finish(layer, outputs):
     if layer.use_bias:
         outputs = outputs + layer.bias
@@ -67,14 +92,22 @@ class Conv2D(_Implementation, layers.Conv2D):
     space-to-depth + a 2x2 stride-1 convolution under JAX (see the module docstring).
 
     Args:
-        implementation: "auto" (phases under JAX, native elsewhere), "phases" or "native".
+        implementation: "auto" (phases under JAX, "torch" under PyTorch, native under
+            TensorFlow), "phases", "torch" (PyTorch's kernel on a channels-last view; the
+            torch backend only) or "native" (Keras' call).
         other arguments: as `keras.layers.Conv2D`.
     """
 
     def call(self, inputs):
         height, width = inputs.shape[1], inputs.shape[2]
-        if not _use_phases(self) or height is None or width is None or height % 2 or width % 2:
+        implementation = _implementation(self)
+        if implementation == "native" or height is None or width is None or height % 2 or \
+                width % 2:
             return super().call(inputs)
+        if implementation == "torch":
+            outputs = _torch_kernels().conv2d(inputs, _cast(self.kernel, inputs),
+                                             _bias(self, inputs))
+            return outputs if self.activation is None else self.activation(outputs)
         channels = inputs.shape[3]
         padded = ops.pad(inputs, ((0, 0), (1, 1), (1, 1), (0, 0)))
         rows, cols = height // 2 + 1, width // 2 + 1
@@ -93,7 +126,9 @@ class Conv2DTranspose(_Implementation, layers.Conv2DTranspose):
     as one 2x2 stride-1 convolution into 4 output phases + depth-to-space under JAX.
 
     Args:
-        implementation: "auto" (phases under JAX, native elsewhere), "phases" or "native".
+        implementation: "auto" (phases under JAX, "torch" under PyTorch, native under
+            TensorFlow), "phases", "torch" (PyTorch's kernel on a channels-last view; the
+            torch backend only) or "native" (Keras' call).
         other arguments: as `keras.layers.Conv2DTranspose`.
     """
 
@@ -109,9 +144,14 @@ class Conv2DTranspose(_Implementation, layers.Conv2DTranspose):
 
     def call(self, inputs):
         height, width = inputs.shape[1], inputs.shape[2]
-        if not _use_phases(self) or self.output_padding is not None or height is None \
+        implementation = _implementation(self)
+        if implementation == "native" or self.output_padding is not None or height is None \
                 or width is None:
             return super().call(inputs)
+        if implementation == "torch":
+            outputs = _torch_kernels().conv2d_transpose(
+                inputs, _cast(self.kernel, inputs), _bias(self, inputs))
+            return outputs if self.activation is None else self.activation(outputs)
         padded = ops.pad(inputs, ((0, 0), (1, 1), (1, 1), (0, 0)))
         outputs = ops.conv(padded, self._phase_kernel(), strides=1, padding="valid")
         phases, index = [], 0

@@ -19,12 +19,16 @@ CASES = [(kd_layers.Conv2D, layers.Conv2D, (3, 8, 8, 5), 6),
          (kd_layers.Conv2DTranspose, layers.Conv2DTranspose, (2, 3, 5, 2), 1)]
 
 
+@pytest.mark.parametrize("implementation", ["phases", "auto"])
 @pytest.mark.parametrize("ours, theirs, shape, filters", CASES)
-def test_phases_match_keras_values_and_gradients(ours, theirs, shape, filters):
+def test_implementations_match_keras_values_and_gradients(ours, theirs, shape, filters,
+                                                          implementation):
+    """"auto" is the torch kernel under torch, phases under JAX, Keras' call under TF."""
     x = np.random.default_rng(0).standard_normal(shape).astype("float32")
-    native = theirs(filters, 4, strides=2, padding="same")
+    native = theirs(filters, 4, strides=2, padding="same", activation="relu")
     native.build(shape)
-    phases = ours(filters, 4, strides=2, padding="same", implementation="phases")
+    phases = ours(filters, 4, strides=2, padding="same", implementation=implementation,
+                  activation="relu")
     phases.build(shape)
     phases.set_weights([w + 0.0 for w in native.get_weights()])
     expected = numpy(native(x))

