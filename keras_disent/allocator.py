@@ -10,8 +10,10 @@ with these settings, and a plain PyTorch loop goes from ~16,000 faults per step 
 
 `keep_freed_memory()` runs at `import keras_disent` (before any backend starts its threads:
 the arena limit only binds threads created later). Set `KERAS_DISENT_MALLOC=default` before
-the import to keep glibc's defaults. The cost: freed memory stays in the process (its
-resident size does not shrink after a peak), which is what a training process wants.
+the import to keep glibc's defaults. The costs: freed memory stays in the process (its
+resident size does not shrink after a peak), which is what a training process wants; and all
+threads allocate from one arena, so many threads that allocate at once could contend for its
+lock (not seen in any benchmark here: the input pipelines allocate one batch per step).
 """
 
 import ctypes
