@@ -30,13 +30,12 @@ def main():
     import keras
 
     from keras_disent.data import dsprites
+    from keras_disent import layers as kd_layers
     from keras_disent.models import BetaVAE
 
     batches = dsprites().batches(args.batch_size, steps_per_epoch=args.steps, seed=0)
     model = BetaVAE(latent_dim=10, beta=4.0, seed=0)
-    for layer in model._flatten_layers():
-        if hasattr(layer, "implementation"):
-            layer.implementation = args.conv
+    kd_layers.set_implementation(model, args.conv)
     model.compile(keras.optimizers.Adam(5e-4))
     model.fit(batches, epochs=1, steps_per_epoch=3, verbose=0)
 

@@ -54,9 +54,9 @@ def serve(connection, num_threads, device="cpu"):
     Messages: ("batches", list of NCHW float32 arrays) -> "ok"; ("run", n) -> seconds for n
     steps; ("stop", None) ends. With device="cuda" the batches are copied to the GPU once
     (as a hand-written loop over a preloaded tensor dataset would) and each run ends with a
-    synchronisation, so the time covers all the queued GPU work. Running the reference in its own process keeps TensorFlow's or
-    JAX's thread pools (which may spin after a Keras step) from slowing it down, and the other
-    way round; the two still alternate, never overlap.
+    synchronisation, so the time covers all the queued GPU work. Running the reference in its
+    own process keeps TensorFlow's or JAX's thread pools (which may spin after a Keras step)
+    from slowing it down, and the other way round; the two still alternate, never overlap.
     """
     torch.set_num_threads(num_threads)
     torch.manual_seed(0)

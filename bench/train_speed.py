@@ -80,13 +80,14 @@ def main():
     # The reference starts first (a fresh interpreter: "spawn"), before the Keras model exists.
     context = multiprocessing.get_context("spawn")
     connection, child_end = context.Pipe()
-    child = context.Process(target=torch_reference.serve, args=(child_end, args.threads, args.device),
-                            daemon=True)
+    child = context.Process(target=torch_reference.serve,
+                            args=(child_end, args.threads, args.device), daemon=True)
     child.start()
 
     import keras
 
     from keras_disent.data import dsprites
+    from keras_disent import layers as kd_layers
     from keras_disent.models import BetaVAE
 
     dataset = dsprites()
@@ -94,9 +95,7 @@ def main():
     connection.send(("batches", [batches[i].transpose(0, 3, 1, 2).copy()
                                  for i in range(args.steps)]))
     model = BetaVAE(latent_dim=10, beta=4.0, decoder_upsample=args.decoder_upsample, seed=0)
-    for layer in model._flatten_layers():
-        if hasattr(layer, "implementation"):
-            layer.implementation = args.conv
+    kd_layers.set_implementation(model, args.conv)
     model.compile(keras.optimizers.Adam(5e-4), jit_compile=True if args.jit_compile else "auto")
     model.fit(batches, epochs=1, steps_per_epoch=3, verbose=0)  # compile/trace once
     wait_for_device(model)

@@ -50,6 +50,13 @@ def _implementation(layer):
     return implementation
 
 
+def _checked(implementation):
+    if implementation not in _IMPLEMENTATIONS:
+        raise ValueError(f"implementation must be one of {_IMPLEMENTATIONS}, got "
+                         f"{implementation!r}.")
+    return implementation
+
+
 def _torch_kernels():
     from keras_disent.training import _torch_conv
 
@@ -61,10 +68,7 @@ class _Implementation:
 
     def __init__(self, filters, kernel_size, implementation="auto", **kwargs):
         super().__init__(filters, kernel_size, **kwargs)
-        if implementation not in _IMPLEMENTATIONS:
-            raise ValueError(f"implementation must be one of {_IMPLEMENTATIONS}, got "
-                             f"{implementation!r}.")
-        self.implementation = implementation
+        self.implementation = _checked(implementation)
 
     def get_config(self):
         return dict(super().get_config(), implementation=self.implementation)
@@ -78,12 +82,24 @@ def _bias(layer, inputs):
     return _cast(layer.bias, inputs) if layer.use_bias else None
 
 
+def _activate(layer, outputs):
+    return outputs if layer.activation is None else layer.activation(outputs)
+
+
 def _finish(layer, outputs):
     if layer.use_bias:
         outputs = outputs + layer.bias
-    if layer.activation is not None:
-        outputs = layer.activation(outputs)
-    return outputs
+    return _activate(layer, outputs)
+
+
+def set_implementation(model, implementation):
+    """Sets `implementation` on every `Conv2D` / `Conv2DTranspose` of this module in `model`
+    (e.g. "native" to compare with Keras' call); returns how many layers it changed."""
+    implementation = _checked(implementation)
+    convs = [layer for layer in model._flatten_layers() if isinstance(layer, _Implementation)]
+    for layer in convs:
+        layer.implementation = implementation
+    return len(convs)
 
 
 @keras.saving.register_keras_serializable(package="keras_disent")
@@ -107,7 +123,7 @@ class Conv2D(_Implementation, layers.Conv2D):
         if implementation == "torch":
             outputs = _torch_kernels().conv2d(inputs, _cast(self.kernel, inputs),
                                              _bias(self, inputs))
-            return outputs if self.activation is None else self.activation(outputs)
+            return _activate(self, outputs)
         channels = inputs.shape[3]
         padded = ops.pad(inputs, ((0, 0), (1, 1), (1, 1), (0, 0)))
         rows, cols = height // 2 + 1, width // 2 + 1
@@ -151,7 +167,7 @@ class Conv2DTranspose(_Implementation, layers.Conv2DTranspose):
         if implementation == "torch":
             outputs = _torch_kernels().conv2d_transpose(
                 inputs, _cast(self.kernel, inputs), _bias(self, inputs))
-            return outputs if self.activation is None else self.activation(outputs)
+            return _activate(self, outputs)
         padded = ops.pad(inputs, ((0, 0), (1, 1), (1, 1), (0, 0)))
         outputs = ops.conv(padded, self._phase_kernel(), strides=1, padding="valid")
         phases, index = [], 0

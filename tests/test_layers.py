@@ -57,6 +57,17 @@ def test_weights_files_are_interchangeable_with_keras_layers(tmp_path):
                                numpy(original(x)), atol=1e-5)
 
 
+def test_set_implementation_reaches_every_conv_of_a_model():
+    from keras_disent.models import BetaVAE
+
+    model = BetaVAE(latent_dim=3, seed=0)
+    assert kd_layers.set_implementation(model, "native") == 8  # 4 convs + 4 transposed
+    convs = [l for l in model._flatten_layers() if hasattr(l, "implementation")]
+    assert len(convs) == 8 and {l.implementation for l in convs} == {"native"}
+    with pytest.raises(ValueError, match="implementation must be one of"):
+        kd_layers.set_implementation(model, "fast")
+
+
 def test_unsupported_configurations_fall_back_and_bad_names_fail():
     layer = kd_layers.Conv2D(2, 3, strides=1, padding="same", implementation="phases")
     x = np.ones((1, 6, 6, 1), "float32")

@@ -20,9 +20,9 @@ class GlassesBenchmark:
     """Procedural content-transfer benchmark (64x64x1 in [0, 1]).
 
     Scene factors (both domains): shape 3, scale 4 (dSprites scales 0.7..1), orientation 8
-    (dSprites orientations 0, 5, .., 35 of 40: steps of about 46 degrees), x and y. Glasses factors (domain B): half width 3 (5, 7, 9 px),
-    vertical offset 3 (-4, -2, 0 px from the sprite centre), lens 2 (squares of side 3 or
-    5 px), bridge 2 (absent / present).
+    (dSprites orientations 0, 5, .., 35 of 40: steps of about 46 degrees), x and y. Glasses
+    factors (domain B): half width 3 (5, 7, 9 px), vertical offset 3 (-4, -2, 0 px from the
+    sprite centre), lens 2 (squares of side 3 or 5 px), bridge 2 (absent / present).
 
     Args:
         aligned: True (default): every sprite is centred, as the paper's faces are aligned
