@@ -11,6 +11,7 @@ import numpy as np
 from keras import ops
 
 from keras_disent import losses, networks, training
+from keras_disent.training import call_network
 
 
 def unpack_images(data):
@@ -177,7 +178,7 @@ class GaussianVAE(DisentModel):
     # -- graph pieces (keras.ops) -------------------------------------------------------------
     def posterior(self, images, training=False):
         """Mean and log-variance of q(z|x), each `(batch, latent_dim)`."""
-        stats = self.encoder(images, training=training)
+        stats = call_network(self.encoder, images, training)
         return stats[:, :self.latent_dim], stats[:, self.latent_dim:]
 
     def reparameterize(self, mean, log_var):
@@ -196,7 +197,7 @@ class GaussianVAE(DisentModel):
         images = unpack_images(data)
         mean, log_var = self.posterior(images, training=training)
         z = self.reparameterize(mean, log_var)
-        logits = self.decoder(z, training=training)
+        logits = call_network(self.decoder, z, training)
         recon = ops.mean(self.reconstruction_loss(images, logits))
         kl = losses.gaussian_kl(mean, log_var)
         regularizer, logs = self.regularizer(kl, mean, log_var, z, training)
@@ -207,7 +208,7 @@ class GaussianVAE(DisentModel):
     def call(self, images, training=False):
         """Reconstruction probabilities from the posterior mean."""
         mean, _ = self.posterior(images, training=training)
-        return ops.sigmoid(self.decoder(mean, training=training))
+        return ops.sigmoid(call_network(self.decoder, mean, training))
 
     # -- numpy API ------------------------------------------------------------------------------
     def encode(self, images, batch_size=256):

@@ -7,6 +7,7 @@ from keras import layers, ops
 from keras_disent import layers as kd_layers
 from keras_disent import training
 from keras_disent.models.base import DisentModel, check_images
+from keras_disent.training import call_network
 
 
 def _conv_encoder(image_shape, channels, code_channels, name, pooled=False):
@@ -150,7 +151,7 @@ class ContentTransfer(DisentModel):
 
     # -- graph pieces (keras.ops) -------------------------------------------------------------
     def _decode(self, common, specific, training):
-        return self.decoder(ops.concatenate([common, specific], axis=-1), training=training)
+        return call_network(self.decoder, ops.concatenate([common, specific], axis=-1), training)
 
     def _zero_specific(self, common):
         shape = ops.shape(common)
@@ -169,14 +170,14 @@ class ContentTransfer(DisentModel):
 
     def autoencoder_loss(self, data, training=True):
         a, b = self._split(data)
-        common_a = self.common_encoder(a, training=training)
-        common_b = self.common_encoder(b, training=training)
-        specific_b = self.specific_encoder(b, training=training)
+        common_a = call_network(self.common_encoder, a, training)
+        common_b = call_network(self.common_encoder, b, training)
+        specific_b = call_network(self.specific_encoder, b, training)
         recon_a = ops.mean(ops.abs(self._decode(common_a, self._zero_specific(common_a),
                                                 training) - a))
         recon_b = ops.mean(ops.abs(self._decode(common_b, specific_b, training) - b))
-        logit_a = self.discriminator(common_a, training=training)
-        logit_b = self.discriminator(common_b, training=training)
+        logit_a = call_network(self.discriminator, common_a, training)
+        logit_b = call_network(self.discriminator, common_b, training)
         # Flipped labels: E1 wants A's codes classified as B (1) and B's as A (0).
         confusion = 0.5 * (ops.mean(ops.softplus(-logit_a)) + ops.mean(ops.softplus(logit_b)))
         recon = recon_a + recon_b
@@ -186,10 +187,10 @@ class ContentTransfer(DisentModel):
 
     def discriminator_loss(self, data, training=True):
         a, b = self._split(data)
-        common_a = ops.stop_gradient(self.common_encoder(a, training=training))
-        common_b = ops.stop_gradient(self.common_encoder(b, training=training))
-        logit_a = self.discriminator(common_a, training=training)
-        logit_b = self.discriminator(common_b, training=training)
+        common_a = ops.stop_gradient(call_network(self.common_encoder, a, training))
+        common_b = ops.stop_gradient(call_network(self.common_encoder, b, training))
+        logit_a = call_network(self.discriminator, common_a, training)
+        logit_b = call_network(self.discriminator, common_b, training)
         loss = 0.5 * (ops.mean(ops.softplus(logit_a)) + ops.mean(ops.softplus(-logit_b)))
         return loss, {"d_loss": loss}
 
@@ -209,8 +210,8 @@ class ContentTransfer(DisentModel):
 
     def call(self, images, training=False):
         """Reconstruction of B-domain style inputs: `D(E1(x), E2(x))`."""
-        return self._decode(self.common_encoder(images, training=training),
-                            self.specific_encoder(images, training=training), training)
+        return self._decode(call_network(self.common_encoder, images, training),
+                            call_network(self.specific_encoder, images, training), training)
 
     # -- numpy API ------------------------------------------------------------------------------
     def _predict(self, model, images, batch_size=256):

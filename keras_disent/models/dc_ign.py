@@ -7,6 +7,7 @@ from keras import ops
 
 from keras_disent import losses
 from keras_disent.models.base import GaussianVAE
+from keras_disent.training import call_network
 
 
 @keras.saving.register_keras_serializable(package="keras_disent")
@@ -108,7 +109,7 @@ class DCIGN(GaussianVAE):
         else:
             active = self.active_mask(ops.reshape(group, (-1,)))
         clamped, clamp = losses.clamp_latents(z, active)
-        logits = self.decoder(clamped, training=training)
+        logits = call_network(self.decoder, clamped, training)
         recon = ops.mean(self.reconstruction_loss(images, logits))
         kl = ops.mean(losses.gaussian_kl(mean, log_var))
         clamp = ops.mean(clamp)

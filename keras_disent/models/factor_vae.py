@@ -5,6 +5,7 @@ from keras import layers, ops
 
 from keras_disent import training
 from keras_disent.models.base import GaussianVAE, unpack_images
+from keras_disent.training import call_network
 
 
 def permute_dims(z, seed_generator):
@@ -69,7 +70,7 @@ class FactorVAE(GaussianVAE):
                 "discriminator": keras.optimizers.Adam(1e-4, beta_1=0.5, beta_2=0.9)}
 
     def regularizer(self, kl, mean, log_var, z, training):
-        logits = self.discriminator(z, training=training)
+        logits = call_network(self.discriminator, z, training)
         tc = ops.mean(logits[:, 0] - logits[:, 1])
         return ops.mean(kl) + self.gamma * tc, {"tc": tc}
 

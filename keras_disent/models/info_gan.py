@@ -8,6 +8,7 @@ from keras import layers, ops
 from keras_disent import layers as kd_layers
 from keras_disent import training
 from keras_disent.models.base import DisentModel, check_images, unpack_images
+from keras_disent.training import call_network
 
 
 def _batch_norm(name):
@@ -209,7 +210,7 @@ class InfoGAN(DisentModel):
         return d_loss + g_loss, logs
 
     def call(self, latents, training=False):
-        return self.generator(latents, training=training)
+        return call_network(self.generator, latents, training)
 
     # -- numpy API ------------------------------------------------------------------------------
     def latents(self, noise=None, categorical=None, continuous=None, num=None, seed=None):

@@ -12,10 +12,11 @@ A model describes its update as a list of `Phase`s (loss function, variables, op
 
 import keras
 
+from keras_disent.training.network_call import call_network
 from keras_disent.training.optimizer_group import OptimizerGroup
 from keras_disent.training.phase import Phase
 
-__all__ = ["OptimizerGroup", "Phase", "train_step", "test_step", "phase_optimizer"]
+__all__ = ["OptimizerGroup", "Phase", "call_network", "train_step", "test_step", "phase_optimizer"]
 
 
 def phase_optimizer(model, phase):
