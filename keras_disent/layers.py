@@ -1,6 +1,6 @@
 """Drop-in replacements for `keras.layers.Conv2D` / `Conv2DTranspose` that compute the
-stride-2, 4x4, "same" case as stride-1 convolutions under JAX, and with PyTorch's kernels on a
-channels-last view under torch.
+stride-2, 4x4, "same" case as stride-1 2x2 convolutions over space-to-depth phases under JAX,
+and with PyTorch's kernels on a channels-last view under torch.
 
 Same class names, variables, outputs (to float rounding) and weights files as Keras' own
 layers (Keras names weights-file groups after the class name, so a network built with these
@@ -8,10 +8,13 @@ loads weights saved with the Keras layers, and the other way round); only the co
 differs. Why: on CPU, XLA's gradients of transposed (6-19x) and strided (2-4x) convolutions
 ran slower than those of stride-1 convolutions with the same arithmetic (jax.grad of
 lax.conv_general_dilated, Burgess'18 decoder shapes, batch 64), and they dominated a beta-VAE
-step under JAX; bench/train_speed.py measures the whole step. Under torch, Keras' call copies
-NHWC tensors to NCHW and back and slices an un-padded transposed output; the "torch"
-implementation (`keras_disent/training/_torch_conv.py`) skips those copies (measured: 11.6 vs
-10.5 steps/s on the 2-core CPU). TensorFlow keeps Keras' call.
+step under JAX. XLA's CPU convolutions were still 2-4x slower than matrix products doing the
+same arithmetic, so on a CPU ("matmul", JAX's default there) the stride-1 convolution is one
+matrix product plus shifts (`_stride1_conv`); on a GPU ("phases") it stays `ops.conv`.
+bench/train_speed.py measures the whole step. Under torch, Keras' call copies NHWC tensors to
+NCHW and back and slices an un-padded transposed output; the "torch" implementation
+(`keras_disent/training/_torch_conv.py`) skips those copies (measured: 11.6 vs 10.5 steps/s on
+the 2-core CPU). TensorFlow keeps Keras' call (its oneDNN kernels beat the other forms there).
 
 Reference:
     Shi et al. 2016, Real-Time Single Image and Video Super-Resolution Using an Efficient
@@ -27,7 +30,7 @@ from keras import layers, ops
 # kernel taps (3, 1) and row 2m+1 from rows (m, m+1) with taps (2, 0): four 2x2 stride-1
 # convolutions ("phases") interleaved by depth-to-space.
 _PHASE_TAPS = ((3, 1), (2, 0))
-_IMPLEMENTATIONS = ("auto", "phases", "torch", "native")
+_IMPLEMENTATIONS = ("auto", "matmul", "phases", "torch", "native")
 
 
 def _phases_supported(layer):
@@ -37,17 +40,26 @@ def _phases_supported(layer):
 
 
 def _implementation(layer):
-    """"phases", "torch" or "native" for this layer under the current backend."""
+    """"matmul", "phases", "torch" or "native" for this layer under the current backend."""
     if layer.implementation == "native" or not _phases_supported(layer):
         return "native"
     backend = keras.backend.backend()
     if layer.implementation == "auto":
-        implementation = {"jax": "phases", "torch": "torch"}.get(backend, "native")
+        if backend == "jax":
+            implementation = "matmul" if _jax_on_cpu() else "phases"
+        else:
+            implementation = "torch" if backend == "torch" else "native"
     else:
         implementation = layer.implementation
     if implementation == "torch" and (backend != "torch" or not _torch_kernels().usable()):
         return "native"
     return implementation
+
+
+def _jax_on_cpu():
+    from keras_disent.training import _jax
+
+    return _jax.default_platform() == "cpu"
 
 
 def _checked(implementation):
@@ -86,6 +98,42 @@ def _activate(layer, outputs):
     return outputs if layer.activation is None else layer.activation(outputs)
 
 
+def _stride1_conv(inputs, kernel, implementation):
+    """Stride-1 "valid" convolution of `inputs` (N, H, W, C) with `kernel` (kh, kw, C, F).
+
+    "phases": `ops.conv`. "matmul": one matrix product, in whichever arrangement has the
+    smaller intermediate tensor:
+      - C <= F, input patches: the kh*kw shifted windows of the input side by side,
+        (N*Ho*Wo, kh*kw*C) @ (kh*kw*C, F) (im2col);
+      - C > F, output taps: every input pixel times every tap, (N*H*W, C) @ (C, kh*kw*F),
+        then each tap's products shifted into place and summed (col2im).
+    Their gradients are matrix products and pads/slices too. On CPU, XLA's convolution
+    kernels (forward and kernel gradient) ran 2-4x slower than these products for the
+    Burgess'18 shapes (batch 64: 132 vs 53 ms for the 8 layers' forward + backward).
+    """
+    if implementation != "matmul":
+        return ops.conv(inputs, kernel, strides=1, padding="valid")
+    kernel_h, kernel_w, channels, filters = kernel.shape
+    height, width = inputs.shape[1], inputs.shape[2]
+    out_h, out_w = height - kernel_h + 1, width - kernel_w + 1
+    taps = [(i, j) for i in range(kernel_h) for j in range(kernel_w)]
+    if channels <= filters:
+        patches = ops.concatenate([inputs[:, i:i + out_h, j:j + out_w, :] for i, j in taps],
+                                  axis=-1)
+        outputs = ops.matmul(ops.reshape(patches, (-1, len(taps) * channels)),
+                             ops.reshape(kernel, (len(taps) * channels, filters)))
+        return ops.reshape(outputs, (-1, out_h, out_w, filters))
+    products = ops.matmul(ops.reshape(inputs, (-1, channels)),
+                          ops.reshape(ops.transpose(kernel, (2, 0, 1, 3)),
+                                      (channels, len(taps) * filters)))
+    products = ops.reshape(products, (-1, height, width, kernel_h, kernel_w, filters))
+    outputs = None
+    for i, j in taps:
+        shifted = products[:, i:i + out_h, j:j + out_w, i, j, :]
+        outputs = shifted if outputs is None else outputs + shifted
+    return outputs
+
+
 def _finish(layer, outputs):
     if layer.use_bias:
         outputs = outputs + layer.bias
@@ -108,9 +156,11 @@ class Conv2D(_Implementation, layers.Conv2D):
     space-to-depth + a 2x2 stride-1 convolution under JAX (see the module docstring).
 
     Args:
-        implementation: "auto" (phases under JAX, "torch" under PyTorch, native under
-            TensorFlow), "phases", "torch" (PyTorch's kernel on a channels-last view; the
-            torch backend only) or "native" (Keras' call).
+        implementation: "auto" ("matmul" under JAX on a CPU, "phases" under JAX elsewhere,
+            "torch" under PyTorch, "native" under TensorFlow), "matmul" (phases, each
+            stride-1 convolution as a matrix product), "phases" (phases, `ops.conv`), "torch"
+            (PyTorch's kernel on a channels-last view; the torch backend only) or "native"
+            (Keras' call).
         other arguments: as `keras.layers.Conv2D`.
     """
 
@@ -133,7 +183,7 @@ class Conv2D(_Implementation, layers.Conv2D):
         kernel = ops.reshape(self.kernel, (2, 2, 2, 2, channels, self.filters))
         kernel = ops.reshape(ops.transpose(kernel, (0, 2, 1, 3, 4, 5)),
                              (2, 2, 4 * channels, self.filters))
-        return _finish(self, ops.conv(grouped, kernel, strides=1, padding="valid"))
+        return _finish(self, _stride1_conv(grouped, kernel, implementation))
 
 
 @keras.saving.register_keras_serializable(package="keras_disent")
@@ -142,9 +192,11 @@ class Conv2DTranspose(_Implementation, layers.Conv2DTranspose):
     as one 2x2 stride-1 convolution into 4 output phases + depth-to-space under JAX.
 
     Args:
-        implementation: "auto" (phases under JAX, "torch" under PyTorch, native under
-            TensorFlow), "phases", "torch" (PyTorch's kernel on a channels-last view; the
-            torch backend only) or "native" (Keras' call).
+        implementation: "auto" ("matmul" under JAX on a CPU, "phases" under JAX elsewhere,
+            "torch" under PyTorch, "native" under TensorFlow), "matmul" (phases, each
+            stride-1 convolution as a matrix product), "phases" (phases, `ops.conv`), "torch"
+            (PyTorch's kernel on a channels-last view; the torch backend only) or "native"
+            (Keras' call).
         other arguments: as `keras.layers.Conv2DTranspose`.
     """
 
@@ -169,7 +221,7 @@ class Conv2DTranspose(_Implementation, layers.Conv2DTranspose):
                 inputs, _cast(self.kernel, inputs), _bias(self, inputs))
             return _activate(self, outputs)
         padded = ops.pad(inputs, ((0, 0), (1, 1), (1, 1), (0, 0)))
-        outputs = ops.conv(padded, self._phase_kernel(), strides=1, padding="valid")
+        outputs = _stride1_conv(padded, self._phase_kernel(), implementation)
         phases, index = [], 0
         for row in range(2):
             for col in range(2):

@@ -14,16 +14,21 @@ def numpy(tensor):
     return keras.ops.convert_to_numpy(keras.ops.stop_gradient(tensor))
 
 
-CASES = [(kd_layers.Conv2D, layers.Conv2D, (3, 8, 8, 5), 6),
-         (kd_layers.Conv2DTranspose, layers.Conv2DTranspose, (3, 4, 4, 5), 6),
-         (kd_layers.Conv2DTranspose, layers.Conv2DTranspose, (2, 3, 5, 2), 1)]
+# The "matmul" arrangement depends on the stride-1 convolution's channels in and out: input
+# patches when in <= out, output taps when in > out. Conv2D's phase convolution reads 4x the
+# input channels, Conv2DTranspose's writes 4x the filters; these cases take both arrangements.
+CASES = [(kd_layers.Conv2D, layers.Conv2D, (3, 8, 8, 5), 6),  # 20 in > 6 out: taps
+         (kd_layers.Conv2D, layers.Conv2D, (2, 6, 4, 1), 8),  # 4 in <= 8 out: patches
+         (kd_layers.Conv2DTranspose, layers.Conv2DTranspose, (3, 4, 4, 5), 6),  # patches
+         (kd_layers.Conv2DTranspose, layers.Conv2DTranspose, (2, 3, 5, 2), 1),  # patches
+         (kd_layers.Conv2DTranspose, layers.Conv2DTranspose, (2, 4, 3, 8), 1)]  # taps
 
 
-@pytest.mark.parametrize("implementation", ["phases", "auto"])
+@pytest.mark.parametrize("implementation", ["matmul", "phases", "auto"])
 @pytest.mark.parametrize("ours, theirs, shape, filters", CASES)
 def test_implementations_match_keras_values_and_gradients(ours, theirs, shape, filters,
                                                           implementation):
-    """"auto" is the torch kernel under torch, phases under JAX, Keras' call under TF."""
+    """"auto" is the torch kernel under torch, matmul under JAX on CPU, Keras' call under TF."""
     x = np.random.default_rng(0).standard_normal(shape).astype("float32")
     native = theirs(filters, 4, strides=2, padding="same", activation="relu")
     native.build(shape)
@@ -55,6 +60,19 @@ def test_weights_files_are_interchangeable_with_keras_layers(tmp_path):
     x = np.random.default_rng(2).standard_normal((2, 8, 8, 1)).astype("float32")
     np.testing.assert_allclose(numpy(ours(x)),
                                numpy(original(x)), atol=1e-5)
+
+
+def test_auto_picks_the_measured_fastest_per_backend():
+    layer = kd_layers.Conv2D(4, 4, strides=2, padding="same")
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        expected = "matmul" if jax.default_backend() == "cpu" else "phases"
+    else:
+        expected = {"torch": "torch", "tensorflow": "native"}[backend]
+    assert kd_layers._implementation(layer) == expected
+    assert kd_layers._implementation(kd_layers.Conv2D(4, 3, padding="same")) == "native"
 
 
 def test_set_implementation_reaches_every_conv_of_a_model():

@@ -7,6 +7,11 @@ import keras
 from keras_disent.training.optimizer_group import OptimizerGroup
 
 
+def default_platform():
+    """"cpu", "gpu" or "tpu": where JAX puts arrays by default."""
+    return jax.default_backend()
+
+
 def _run_stateless(model, fn, trainable, non_trainable):
     """Calls `fn()` with the model's variables bound to the given values.
 
