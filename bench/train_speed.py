@@ -1,10 +1,13 @@
 """Training speed of BetaVAE under the current Keras backend vs a plain PyTorch loop.
 
-Usage: KERAS_BACKEND=tensorflow|jax|torch python bench/train_speed.py [--rounds 5 --steps 40]
+Usage: KERAS_BACKEND=tensorflow|jax|torch python bench/train_speed.py [--rounds 15 --steps 20]
        [--batch-size 256 --device cuda --conv native]
 
-Alternates, in one run: R rounds of (PyTorch reference loop, N steps) and (keras_disent
-BetaVAE.fit on the built-in dSprites pipeline, N steps). The reference runs in a child process
+Alternates, in one run: R rounds of (PyTorch reference loop, N steps) and (N steps of one
+running keras_disent BetaVAE.fit on the built-in dSprites pipeline: a callback times each
+block of N steps and runs the reference between blocks, so `fit`'s start-up is not counted,
+as the reference's is not, and the two sides alternate every few seconds: this shared
+machine's speed drifts by +-15% over tens of seconds). The reference runs in a child process
 (started with "spawn", so it shares no thread pool with TensorFlow or JAX: TF's pool kept
 spinning after a Keras step and halved the reference's speed when both lived in one process);
 the two never run at the same time, and each timed run starts after a pause (`--pause`, 1 s)
@@ -42,10 +45,41 @@ def wait_for_device(model):
     keras.ops.convert_to_numpy(model.trainable_variables[-1])
 
 
+def make_interleaved(keras, steps, run_reference, pause):
+    """A Keras callback that times each block of `steps` train steps of a running `fit` (the
+    device synchronised at both ends) and runs the reference, between pauses, before each."""
+
+    class Interleaved(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.rows, self.start, self.reference_rate = [], None, None
+
+        def _close_block(self):
+            wait_for_device(self.model)
+            if self.start is not None:
+                keras_rate = steps / (time.perf_counter() - self.start)
+                self.rows.append((self.reference_rate, keras_rate))
+                self.start = None
+
+        def on_train_batch_begin(self, batch, logs=None):
+            if batch % steps:
+                return
+            self._close_block()
+            time.sleep(pause)
+            self.reference_rate = run_reference()
+            time.sleep(pause)
+            self.start = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            self._close_block()
+
+    return Interleaved()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--steps", type=int, default=40)
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--decoder-upsample", default="transpose",
                         choices=("transpose", "resize"))
@@ -91,9 +125,10 @@ def main():
     from keras_disent.models import BetaVAE
 
     dataset = dsprites()
-    batches = dataset.batches(args.batch_size, steps_per_epoch=args.steps, seed=0)
-    connection.send(("batches", [batches[i].transpose(0, 3, 1, 2).copy()
-                                 for i in range(args.steps)]))
+    batches = dataset.batches(args.batch_size, steps_per_epoch=args.rounds * args.steps, seed=0)
+    for i in range(args.steps):
+        connection.send(("batch", batches[i].transpose(0, 3, 1, 2).copy()))
+    connection.send(("ready", None))
     model = BetaVAE(latent_dim=10, beta=4.0, decoder_upsample=args.decoder_upsample, seed=0)
     kd_layers.set_implementation(model, args.conv)
     model.compile(keras.optimizers.Adam(5e-4), jit_compile=True if args.jit_compile else "auto")
@@ -106,17 +141,15 @@ def main():
         batches[i]
     input_seconds = (time.perf_counter() - start) / args.steps
 
-    rows = []
-    for r in range(args.rounds):
-        time.sleep(args.pause)
+    def run_reference():
         connection.send(("run", args.steps))
-        torch_rate = args.steps / connection.recv()
-        time.sleep(args.pause)
-        start = time.perf_counter()
-        model.fit(batches, epochs=1, steps_per_epoch=args.steps, verbose=0)
-        wait_for_device(model)
-        keras_rate = args.steps / (time.perf_counter() - start)
-        rows.append((r, torch_rate, keras_rate, keras_rate / torch_rate))
+        return args.steps / connection.recv()
+
+    interleaved = make_interleaved(keras, args.steps, run_reference, args.pause)
+    model.fit(batches, epochs=1, steps_per_epoch=args.rounds * args.steps, verbose=0,
+              callbacks=[interleaved])
+    rows = [(r, torch_rate, keras_rate, keras_rate / torch_rate)
+            for r, (torch_rate, keras_rate) in enumerate(interleaved.rows)]
 
     backend = keras.backend.backend()
     print(f"\nBetaVAE training speed, backend={backend}, batch {args.batch_size}, "

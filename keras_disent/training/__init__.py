@@ -8,6 +8,8 @@ A model describes its update as a list of `Phase`s (loss function, variables, op
     `optimizer.stateless_apply` on that member's slice of the optimizer state, and the
     non-trainable state (BatchNorm statistics, SeedGenerator states, counters) of one phase is
     fed into the next. The new state is returned to Keras, which carries it between steps.
+Models call their encoder/decoder networks through `call_network`, which under torch runs a
+chain-shaped network layer by layer (see network_call.py) and elsewhere is the Keras call.
 """
 
 import keras
