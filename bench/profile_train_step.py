@@ -23,7 +23,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=50)
     parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--conv", default="auto", choices=("auto", "matmul", "phases", "torch", "native"))
+    parser.add_argument("--conv", default="auto",
+                        choices=("auto", "matmul", "phases", "torch", "native"))
     parser.add_argument("--top", type=int, default=20)
     args = parser.parse_args()
 

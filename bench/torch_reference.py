@@ -52,15 +52,16 @@ def serve(connection, num_threads, device="cpu"):
     """Child-process loop for bench/train_speed.py: receives batches once, then times runs.
 
     Messages: ("batch", one NCHW float32 array), repeated; ("ready", None) -> "ok" after 3
-    warm-up steps; ("run", n) -> seconds for n steps; ("stop", None) ends. Batches come one
-    per message, as a data loader hands them over: glibc raises its mmap threshold to the
-    size of the largest block freed so far (up to 32 MB), so one 20-40 MB message of all the
-    batches would have kept the 8 MB activations of a default-malloc reference off mmap and
-    made it faster than a loop run as usual (11-13 vs 15 steps/s). With device="cuda" the batches are copied to the GPU once
-    (as a hand-written loop over a preloaded tensor dataset would) and each run ends with a
-    synchronisation, so the time covers all the queued GPU work. Running the reference in its
-    own process keeps TensorFlow's or JAX's thread pools (which may spin after a Keras step)
-    from slowing it down, and the other way round; the two still alternate, never overlap.
+    warm-up steps; ("run", n) -> seconds for n steps; ("stop", None) ends. Batches come one per
+    message, as a data loader hands them over: glibc raises its mmap threshold to the size of
+    the largest block freed so far (up to 32 MB), so one 20-40 MB message of all the batches
+    would have kept the 8 MB activations of a default-malloc reference off mmap and made it
+    faster than a loop run as usual (11-13 vs 15 steps/s). With device="cuda" the batches are
+    copied to the GPU once (as a hand-written loop over a preloaded tensor dataset would) and
+    each run ends with a synchronisation, so the time covers all the queued GPU work. Running
+    the reference in its own process keeps TensorFlow's or JAX's thread pools (which may spin
+    after a Keras step) from slowing it down, and the other way round; the two still alternate,
+    never overlap.
     """
     torch.set_num_threads(num_threads)
     torch.manual_seed(0)

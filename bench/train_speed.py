@@ -88,7 +88,8 @@ def main():
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
                         help="device of the PyTorch reference; auto: cuda when torch sees a GPU "
                              "(Keras picks its own device: the GPU when its backend sees one)")
-    parser.add_argument("--conv", default="auto", choices=("auto", "matmul", "phases", "torch", "native"),
+    parser.add_argument("--conv", default="auto",
+                        choices=("auto", "matmul", "phases", "torch", "native"),
                         help="implementation of keras_disent.layers' 4x4 stride-2 convolutions")
     parser.add_argument("--pause", type=float, default=1.0,
                         help="seconds of rest before each timed run: the other process's "
