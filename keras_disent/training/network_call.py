@@ -46,7 +46,9 @@ def _chain(network):
     try:
         return _CHAINS[network]
     except KeyError:
-        chain = _CHAINS[network] = _find_chain(network)
+        chain = _find_chain(network)
+        if network.built:  # an unbuilt network may become a chain once built: ask again then
+            _CHAINS[network] = chain
         return chain
 
 
