@@ -36,6 +36,9 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--log", default=None, help="append the JSON lines to this file")
     args = parser.parse_args()
+    from keras_disent import allocator
+
+    allocator.keep_freed_memory()  # this script owns its process; before keras starts
 
     import keras
 

@@ -3,7 +3,7 @@
 Usage: KERAS_BACKEND=tensorflow|jax|torch python bench/conv_forms.py [--batch-size 64 --reps 20]
 
 For each of the 8 stride-2 layers (4 Conv2D of the encoder, 4 Conv2DTranspose of the decoder)
-and each `keras_disent.layers` implementation the backend can run ("native", "phases",
+and each `keras_disent.speed.conv_layers` implementation the backend can run ("native", "phases",
 "matmul", and "torch" under torch), times one jitted/compiled forward + backward: the gradient
 of sum(outputs * g) with respect to the layer's weights and, except for the first encoder
 layer (its input is the images), its input. Prints milliseconds (median of `--reps`) and the
@@ -19,10 +19,14 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from keras_disent import allocator  # noqa: E402
+
+allocator.keep_freed_memory()  # this script owns its process; before keras starts
+
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from keras_disent import layers as kd_layers  # noqa: E402
+from keras_disent.speed import conv_layers as kd_layers  # noqa: E402
 
 LAYERS = [("conv0", kd_layers.Conv2D, (64, 64, 1), 32, False),
           ("conv1", kd_layers.Conv2D, (32, 32, 32), 32, True),

@@ -27,11 +27,14 @@ def main():
                         choices=("auto", "matmul", "phases", "torch", "native"))
     parser.add_argument("--top", type=int, default=20)
     args = parser.parse_args()
+    from keras_disent import allocator
+
+    allocator.keep_freed_memory()  # this script owns its process; before keras starts
 
     import keras
 
     from keras_disent.data import dsprites
-    from keras_disent import layers as kd_layers
+    from keras_disent.speed import conv_layers as kd_layers
     from keras_disent.models import BetaVAE
 
     batches = dsprites().batches(args.batch_size, steps_per_epoch=args.steps, seed=0)

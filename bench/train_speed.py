@@ -90,7 +90,8 @@ def main():
                              "(Keras picks its own device: the GPU when its backend sees one)")
     parser.add_argument("--conv", default="auto",
                         choices=("auto", "matmul", "phases", "torch", "native"),
-                        help="implementation of keras_disent.layers' 4x4 stride-2 convolutions")
+                        help="implementation of keras_disent.speed.conv_layers' 4x4 stride-2 "
+                             "convolutions")
     parser.add_argument("--pause", type=float, default=1.0,
                         help="seconds of rest before each timed run: the other process's "
                              "OpenMP threads keep spinning for a while after its run")
@@ -107,7 +108,9 @@ def main():
         args.device = "cuda" if torch_reference.torch.cuda.is_available() else "cpu"
     if args.allocator == "default":
         os.environ["KERAS_DISENT_MALLOC"] = "default"
-    from keras_disent import allocator  # applies the settings here unless "default"
+    from keras_disent import allocator
+
+    allocator.keep_freed_memory()  # a no-op when KERAS_DISENT_MALLOC=default
 
     if allocator.applied and args.allocator == "tuned":
         os.environ.update(allocator.ENVIRONMENT)  # the same settings for the reference
@@ -122,7 +125,7 @@ def main():
     import keras
 
     from keras_disent.data import dsprites
-    from keras_disent import layers as kd_layers
+    from keras_disent.speed import conv_layers as kd_layers
     from keras_disent.models import BetaVAE
 
     dataset = dsprites()

@@ -4,16 +4,23 @@ A training step allocates and frees the same large activation buffers (8 MB each
 Burgess 64x64 VAE at batch 64) every step. glibc's defaults hand them back to the operating
 system on free (buffers above the mmap threshold are unmapped; the top of a heap is trimmed;
 each thread pool thread gets its own arena, whose heap shrinks as soon as it empties), so the
-next step page-faults them in again, zero-filled. Measured on the 2-core CPU (BetaVAE, batch
-64): 42,000 page faults per step under JAX (5.9 steps/s) fall to about 500 (9.8 steps/s)
-with these settings, and a plain PyTorch loop goes from ~16,000 faults per step to none.
+next step page-faults them in again, zero-filled. These settings keep that memory in the
+process instead.
 
-`keep_freed_memory()` runs at `import keras_disent` (before any backend starts its threads:
-the arena limit only binds threads created later). Set `KERAS_DISENT_MALLOC=default` before
-the import to keep glibc's defaults. The costs: freed memory stays in the process (its
-resident size does not shrink after a peak), which is what a training process wants; and all
-threads allocate from one arena, so many threads that allocate at once could contend for its
-lock (not seen in any benchmark here: the input pipelines allocate one batch per step).
+`import keras_disent` does NOT apply these settings: a library leaves its host process as it
+found it. Programs that own their process call `keep_freed_memory()` first thing, before
+keras starts a backend's threads (the arena limit only binds threads created later): the
+`keras-disent` command, the recipes and the bench scripts do. A training script of your own
+can do the same:
+
+    from keras_disent import allocator
+    allocator.keep_freed_memory()   # before `import keras`
+
+`KERAS_DISENT_MALLOC=default` in the environment makes the call a no-op (glibc's defaults).
+The speed-up is measured in README "Performance". The costs: freed memory stays in the
+process (its resident size does not shrink after a peak), which is what a training process
+wants; and all threads allocate from one arena, so many threads that allocate at once could
+contend for its lock.
 """
 
 import ctypes

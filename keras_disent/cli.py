@@ -15,38 +15,51 @@ def _print(message):
     print(f"[keras-disent] {message}", flush=True)
 
 
-def cmd_train(args):
-    from keras_disent import data, train
-
-    dataset = data.get(args.dataset)
-    config = dict(latent_dim=args.latent_dim, seed=args.seed, image_shape=dataset.image_shape)
-    if args.method == "beta_tcvae":
+def _method_config(method, args, dataset):
+    """Constructor arguments of `method` from its flags (only those given) and the data."""
+    config = {h.name: getattr(args, h.name) for h in method.hyperparameters
+              if getattr(args, h.name, None) is not None}
+    config.update(seed=args.seed, image_shape=dataset.image_shape)
+    if method.name == "beta_tcvae":
         config.update(dataset_size=len(dataset))
-    if args.method == "factor_vae":
-        config.update(gamma=args.beta)  # --beta is the regularisation strength of each method
-    else:
-        config.update(beta=args.beta)
-    if args.capacity_max is not None:
-        if args.method != "beta_vae":
-            raise SystemExit("error: --capacity-max (Burgess'18 annealing) applies to beta_vae.")
-        config.update(capacity_max=args.capacity_max, capacity_steps=args.capacity_steps,
-                      gamma=args.gamma)
-    model = train.model_from_name(args.method, **config)
+    if method.name == "dc_ign":
+        names = getattr(dataset, "factor_names", ())
+        intrinsic = config.get("intrinsic_factor", method.defaults()["intrinsic_factor"])
+        if intrinsic not in names:
+            raise SystemExit(f"error: dc_ign needs a dataset with ground-truth factors including "
+                             f"its intrinsic factor {intrinsic!r} (--intrinsic-factor); "
+                             f"{args.dataset} has {list(names) or 'none'}. Try --dataset "
+                             "objects3d.")
+        config.update(factor_latents=[(name, 1) for name in names if name != intrinsic])
+    return config
+
+
+def cmd_train(args):
+    from keras_disent import data, methods, train
+
+    method = methods.get(args.method)
+    if method.data == "domain_pairs":
+        raise SystemExit(f"error: {method.name} trains on unpaired batches of two domains; "
+                         f"run its recipe: python {method.recipe} --smoke")
+    dataset = data.get(args.dataset)
+    model = method.build(**_method_config(method, args, dataset))
+    batches = None
+    if method.data == "factor_batches":
+        batches = data.FactorBatches(dataset, model.group_factors, batch_size=args.batch_size,
+                                     steps_per_epoch=min(500, args.steps), seed=args.seed)
     _print(f"training {type(model).__name__} on {args.dataset} for {args.steps} steps "
            f"-> {args.out}")
     names = [m for m in args.metrics.split(",") if m]
     train.train_and_report(model, dataset, args.out, args.steps, args.batch_size,
                            args.learning_rate, args.seed, names, args.dci_classifier,
-                           command="keras-disent " + " ".join(sys.argv[1:]))
-    _print(f"wrote {args.out}/ (model.keras, traversal.png, reconstruction.png, "
-           f"config.json, metrics.json)")
+                           command="keras-disent " + " ".join(sys.argv[1:]), batches=batches)
+    _print(f"wrote {args.out}/ (model.keras, figures, config.json, metrics.json)")
     return model
 
 
 def cmd_demo(args):
     """Short beta-VAE run on the built-in dSprites with figures and metrics."""
     args.method, args.dataset, args.latent_dim = "beta_vae", "dsprites", 10
-    args.capacity_max = None
     args.metrics = ",".join(DEMO_METRICS)
     args.dci_classifier = "lasso"
     start = time.time()
@@ -97,7 +110,7 @@ def cmd_export(args):
     try:
         result = export_decoder(args.model, args.out, formats=formats, quantize=args.quantize,
                                 encoder=args.encoder)
-    except ExportError as error:
+    except (ExportError, ValueError) as error:
         raise SystemExit(f"error: {error}")
     for part in ("decoder", "encoder"):
         for name, info in result.get(part, {}).get("files", {}).items():
@@ -150,7 +163,9 @@ def cmd_zoo(args):
         _print(f"updated the zoo table in {path}")
 
 
-def build_parser():
+def build_parser(describe_defaults=True):
+    """The argument parser. `describe_defaults=False` leaves the methods' class defaults out
+    of the help texts (finding them imports keras; commands other than train skip that)."""
     parser = argparse.ArgumentParser(prog="keras-disent", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -158,33 +173,39 @@ def build_parser():
         p.add_argument("--out", default="runs/latest", help="run directory")
         p.add_argument("--steps", type=int, default=steps)
         p.add_argument("--batch-size", type=int, default=64)
-        p.add_argument("--learning-rate", type=float, default=5e-4)
-        p.add_argument("--beta", type=float, default=4.0,
-                       help="regularisation strength: beta (beta_vae, beta_tcvae's TC weight) "
-                            "or gamma (factor_vae)")
+        p.add_argument("--learning-rate", type=float, default=None,
+                       help="every optimizer's learning rate (default: the method's paper "
+                            "values; config.json records each optimizer used)")
         p.add_argument("--seed", type=int, default=0)
 
     demo = sub.add_parser("demo", help="short beta-VAE run on built-in dSprites, with figures")
     training_flags(demo, steps=6000)
+    demo.add_argument("--beta", type=float, default=4.0, help="KL weight")
     demo.set_defaults(fn=cmd_demo)
 
-    train = sub.add_parser("train", help="train a model on a dataset")
-    train.add_argument("method", choices=("beta_vae", "beta_tcvae", "factor_vae"),
-                       help="VAE-family method (InfoGAN, DC-IGN and content transfer train "
-                            "through their recipes in recipes/)")
-    train.add_argument("--dataset", default="dsprites",
+    from keras_disent import methods
+
+    train = sub.add_parser("train", help="train a model on a dataset",
+                           description="Train a registered method; each method takes its own "
+                                       "hyperparameter flags (keras-disent train METHOD -h).")
+    by_method = train.add_subparsers(dest="method", required=True, metavar="METHOD")
+    for method in methods.METHODS.values():
+        p = by_method.add_parser(method.name, help=method.paper, description=method.paper)
+        p.add_argument("--dataset", default="objects3d" if method.data == "factor_batches"
+                       else "dsprites",
                        help="dsprites, objects3d, LOADER:PATH (e.g. fashion_mnist_idx:/usr/share/"
                             "datasets/fashion-mnist) or tfds:NAME")
-    train.add_argument("--latent-dim", type=int, default=10)
-    train.add_argument("--capacity-max", type=float, default=None,
-                       help="Burgess'18 capacity annealing C_max (nats)")
-    train.add_argument("--capacity-steps", type=int, default=100_000)
-    train.add_argument("--gamma", type=float, default=1000.0,
-                       help="weight of |KL - C| when annealing")
-    train.add_argument("--metrics", default="mig", help="comma-separated, '' for none")
-    train.add_argument("--dci-classifier", default="gbt", choices=("gbt", "lasso"))
-    training_flags(train, steps=10_000)
-    train.set_defaults(fn=cmd_train)
+        p.add_argument("--metrics", default="mig", help="comma-separated, '' for none")
+        p.add_argument("--dci-classifier", default="gbt", choices=("gbt", "lasso"))
+        training_flags(p, steps=10_000)
+        group = p.add_argument_group(f"{method.name} hyperparameters")
+        defaults = method.defaults() if describe_defaults else {}
+        for hyper in method.hyperparameters:
+            shown = f" (default: {defaults[hyper.name]})" if hyper.name in defaults else ""
+            group.add_argument("--" + hyper.name.replace("_", "-"), dest=hyper.name,
+                               type=hyper.type, nargs=hyper.nargs, default=None,
+                               help=hyper.help + shown)
+        p.set_defaults(fn=cmd_train)
 
     evaluate = sub.add_parser("evaluate", help="disentanglement metrics of a .keras model")
     evaluate.add_argument("model", help="a .keras file, a run directory or a zoo name")
@@ -215,15 +236,43 @@ def build_parser():
     return parser
 
 
+def _unknown_flags_error(args, extras):
+    """The one-line error for flags the chosen command (or method) does not take."""
+    extras = [word for word in extras if word.startswith("-")] or extras
+    if getattr(args, "command", None) == "train" and getattr(args, "method", None):
+        from keras_disent import methods
+
+        method = methods.get(args.method)
+        own = ", ".join("--" + h.name.replace("_", "-") for h in method.hyperparameters)
+        return (f"error: {method.name} does not take {' '.join(extras)}; its hyperparameters "
+                f"are {own} (see keras-disent train {method.name} -h).")
+    return f"error: unrecognized arguments: {' '.join(extras)}"
+
+
 def run(argv=None):
     """Runs one command; returns its result (the trained model, the metrics, ...)."""
-    args = build_parser().parse_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    args, extras = build_parser(describe_defaults="train" in words).parse_known_args(words)
+    if extras:
+        raise SystemExit(_unknown_flags_error(args, extras))
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    return args.fn(args)
+    from keras_disent.contract import MissingCapabilityError
+
+    try:
+        return args.fn(args)
+    except MissingCapabilityError as error:
+        raise SystemExit(f"error: {error}") from None
 
 
 def main(argv=None):
-    """Console-script entry point (returns None: exit status 0 on success)."""
+    """Console-script entry point (returns None: exit status 0 on success).
+
+    The command owns its process, so it applies the allocator settings first thing (before
+    keras starts a backend's threads; see `keras_disent.allocator`).
+    """
+    from keras_disent import allocator
+
+    allocator.keep_freed_memory()
     run(argv)
 
 

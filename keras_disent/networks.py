@@ -11,7 +11,7 @@ import math
 import keras
 from keras import layers
 
-from keras_disent import layers as kd_layers
+from keras_disent.speed import conv_layers as kd_layers
 
 
 def _check_shape(image_shape):

@@ -12,17 +12,13 @@ from keras_disent import runs
 
 
 def model_from_name(method, **config):
-    """Builds a model class by its CLI name (e.g. "beta_vae")."""
-    from keras_disent import models
+    """Builds a model by its registered method name (e.g. "beta_vae"; see `methods`)."""
+    from keras_disent import methods
 
-    classes = {"beta_vae": models.BetaVAE, "beta_tcvae": models.BetaTCVAE,
-               "factor_vae": models.FactorVAE}
-    if method not in classes:
-        raise ValueError(f"Unknown method {method!r}. Available: {sorted(classes)}.")
-    return classes[method](**config)
+    return methods.build(method, **config)
 
 
-def fit_run(model, dataset, run_dir, steps, batch_size=64, learning_rate=5e-4, seed=0,
+def fit_run(model, dataset, run_dir, steps, batch_size=64, learning_rate=None, seed=0,
             steps_per_epoch=500, verbose="auto", run_config=None, batches=None):
     """Trains `model` on a ground-truth dataset for `steps` steps, writing into `run_dir`.
 
@@ -30,10 +26,12 @@ def fit_run(model, dataset, run_dir, steps, batch_size=64, learning_rate=5e-4, s
     resumes from the last finished epoch when the same call runs again, and a run that already
     finished with the same model config and run arguments is loaded, not retrained (so a
     recipe run again only redoes its figures and metrics). On success writes `model.keras`,
-    `model.weights.h5`, `config.json` (model config, run arguments, provenance) and
-    `history.json`.
+    `model.weights.h5`, `config.json` (model config, run arguments, every optimizer used
+    with its class and learning rate per phase, provenance) and `history.json`.
 
     Args:
+        learning_rate: used when the model is not compiled yet: every optimizer of
+            `model.default_optimizer(learning_rate)`; None keeps the method's paper values.
         verbose: Keras fit verbosity; "auto" shows the progress bar on a terminal and one line
             per epoch when the output goes to a log file.
         batches: a `keras.utils.PyDataset` to train on instead of
@@ -43,15 +41,19 @@ def fit_run(model, dataset, run_dir, steps, batch_size=64, learning_rate=5e-4, s
     Returns:
         the Keras `History` of this call and the wall time in seconds.
     """
+    from keras_disent import training
+
     os.makedirs(run_dir, exist_ok=True)
     steps_per_epoch = min(steps_per_epoch, steps)
     epochs = max(1, int(np.ceil(steps / steps_per_epoch)))
+    optimizer = getattr(model, "optimizer", None) or model.default_optimizer(learning_rate)
     config = {
         "class": type(model).__name__,
         "model_config": model.get_config(),
         "run": dict(run_config or {}, steps=epochs * steps_per_epoch, batch_size=batch_size,
                     learning_rate=learning_rate, seed=seed, steps_per_epoch=steps_per_epoch,
                     dataset=getattr(dataset, "name", type(dataset).__name__)),
+        "optimizers": training.describe_optimizers(optimizer),
         "provenance": runs.provenance(),
     }
     finished = _finished_run(run_dir, config)
@@ -64,7 +66,7 @@ def fit_run(model, dataset, run_dir, steps, batch_size=64, learning_rate=5e-4, s
         return history, finished["wall_time_s"]
     runs.write_json(os.path.join(run_dir, "config.json"), config)
     if getattr(model, "optimizer", None) is None:
-        model.compile(model.default_optimizer(learning_rate))
+        model.compile(optimizer)
     if batches is None:
         batches = dataset.batches(batch_size, steps_per_epoch, seed=seed)
     callbacks = [keras.callbacks.BackupAndRestore(os.path.join(run_dir, "backup"))]
@@ -90,7 +92,7 @@ def _finished_run(run_dir, config):
 
     def comparable(record):
         record = json.loads(json.dumps({k: record.get(k) for k in ("class", "model_config",
-                                                                    "run")},
+                                                                    "run", "optimizers")},
                                        default=runs._jsonable))
         record["model_config"].pop("name", None)  # Keras numbers instance names
         return record
@@ -101,15 +103,32 @@ def _finished_run(run_dir, config):
 
 
 def write_figures(model, dataset, run_dir, seed=0):
-    """traversal.png (rows sorted by KL) and reconstruction.png for 10 random images."""
+    """The figures the model's capabilities allow, for 10 random images of `dataset`.
+
+    traversal.png (traversable models: rows are code dims sorted by activity, e.g. KL) and
+    reconstruction.png (models with an encoder and a decoder). Returns `{figure: path}`;
+    a figure the model cannot make is skipped with one line saying which capability is
+    missing.
+    """
     from keras_disent import visualize
+    from keras_disent import contract
 
     _, reference = dataset.sample(256, seed=seed)
-    traversal, order, kl = visualize.traversal_figure(
-        model, reference[0], os.path.join(run_dir, "traversal.png"), reference=reference)
-    reconstruction = visualize.reconstruction_figure(
-        model, reference[:10], os.path.join(run_dir, "reconstruction.png"))
-    return traversal, reconstruction
+    figures = {}
+    capabilities = getattr(model, "capabilities", frozenset())
+    if contract.TRAVERSABLE in capabilities:
+        figures["traversal"], _, _ = visualize.traversal_figure(
+            model, reference[0], os.path.join(run_dir, "traversal.png"), reference=reference)
+    else:
+        print(f"[keras-disent] no traversal.png: {type(model).__name__} has no 'traversable' "
+              "capability", flush=True)
+    if {contract.ENCODER, contract.DECODER} <= capabilities:
+        figures["reconstruction"] = visualize.reconstruction_figure(
+            model, reference[:10], os.path.join(run_dir, "reconstruction.png"))
+    else:
+        print(f"[keras-disent] no reconstruction.png: {type(model).__name__} lacks an "
+              "'encoder' or 'decoder' capability", flush=True)
+    return figures
 
 
 def reconstruction_metrics(model, dataset, num=2000, seed=0):
@@ -144,13 +163,13 @@ def evaluate_run(model, dataset, run_dir, metric_names, seed=0, dci_classifier="
     return results
 
 
-def train_and_report(model, dataset, run_dir, steps, batch_size=64, learning_rate=5e-4,
+def train_and_report(model, dataset, run_dir, steps, batch_size=64, learning_rate=None,
                      seed=0, metric_names=("mig",), dci_classifier="gbt", command=None,
-                     verbose="auto"):
+                     verbose="auto", batches=None):
     """fit_run, then figures and metrics: the body of `keras-disent train` and the recipes."""
     _, wall = fit_run(model, dataset, run_dir, steps, batch_size=batch_size,
                       learning_rate=learning_rate, seed=seed, verbose=verbose,
-                      run_config={"command": command})
+                      run_config={"command": command}, batches=batches)
     print(f"[keras-disent] trained in {wall:.0f} s", flush=True)
     figures = write_figures(model, dataset, run_dir, seed)
     results = evaluate_run(model, dataset, run_dir, list(metric_names), seed, dci_classifier)

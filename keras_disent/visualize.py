@@ -48,29 +48,41 @@ def _save(picture, path):
 
 
 def traversal_figure(model, image, path, values=np.linspace(-2.0, 2.0, 9), reference=None):
-    """Writes a latent traversal grid PNG: one row per latent, sorted by KL (most used first).
+    """Writes a latent traversal grid PNG: one row per traversable code dim, most used first.
 
     Args:
-        model: a model with `encode`, `decode`, `traverse` and `kl_per_dim`.
+        model: a model with the "traversable" capability (see `models.contract`).
         image: the image `(H, W, C)` whose code is swept.
         path: output PNG path.
-        values: the values each latent takes (columns).
-        reference: images `(n, H, W, C)` over which each latent's KL is averaged for sorting;
-            defaults to `image` alone.
+        values: the values each dim takes (columns).
+        reference: images `(n, H, W, C)` over which each dim's activity
+            (`model.latent_activity`: KL for the VAE family, the code's std otherwise) is
+            measured for sorting; defaults to `image` alone.
 
     Returns:
-        `(path, dims in row order, KL per dim)`.
+        `(path, dims in row order, activity per code dim)`.
+
+    Raises:
+        contract.MissingCapabilityError: the model is not traversable.
     """
+    from keras_disent import contract
+
+    contract.require_capability(model, contract.TRAVERSABLE, "draw a latent traversal")
     reference = np.asarray(image)[None] if reference is None else reference
-    kl = model.kl_per_dim(reference)
-    order = np.argsort(-kl)
+    activity, label = model.latent_activity(reference)
+    dims = np.asarray(model.traversable_dims())
+    order = dims[np.argsort(-activity[dims], kind="stable")]
     sweeps = model.traverse(image, dims=order, values=values)
-    labels = [f"z{d} KL={kl[d]:.2f}" for d in order]
-    return _save(image_grid(sweeps, labels), path), order, kl
+    labels = [f"z{d} {label}={activity[d]:.2f}" for d in order]
+    return _save(image_grid(sweeps, labels), path), order, activity
 
 
 def reconstruction_figure(model, images, path):
     """Writes a PNG with input images (top row) above their reconstructions (bottom row)."""
+    from keras_disent import contract
+
+    contract.require_capability(model, contract.ENCODER, "draw reconstructions")
+    contract.require_capability(model, contract.DECODER, "draw reconstructions")
     images = np.asarray(images, np.float32)
     recon = model.reconstruct(images)
     return _save(image_grid(np.stack([images, recon]), labels=["input", "reconstruction"]), path)

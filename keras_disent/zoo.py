@@ -170,11 +170,12 @@ def verify(entry):
 
 def build(entry):
     """The untrained model of an entry (class + config)."""
-    from keras_disent import models
+    from keras_disent import methods
 
-    cls = getattr(models, entry.cls, None)
-    if cls is None:
-        raise ZooError(f"Zoo entry {entry.name!r} names unknown class {entry.cls!r}.")
+    try:
+        cls = methods.by_class(entry.cls).cls
+    except ValueError as error:
+        raise ZooError(f"Zoo entry {entry.name!r}: {error}") from error
     return cls(**entry.config)
 
 

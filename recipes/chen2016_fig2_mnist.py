@@ -77,6 +77,9 @@ def measure(model, dataset, max_images=10_000):
 
 def main(argv):
     del argv
+    from keras_disent import allocator
+
+    allocator.keep_freed_memory()  # this script owns its process; before keras starts
     import keras
 
     from keras_disent import data, runs, train

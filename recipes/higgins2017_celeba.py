@@ -52,6 +52,9 @@ def load_faces():
 
 def main(argv):
     del argv
+    from keras_disent import allocator
+
+    allocator.keep_freed_memory()  # this script owns its process; before keras starts
     import keras
 
     from keras_disent import train

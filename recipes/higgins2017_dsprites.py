@@ -34,6 +34,9 @@ FLAGS = flags.FLAGS
 
 def main(argv):
     del argv
+    from keras_disent import allocator
+
+    allocator.keep_freed_memory()  # this script owns its process; before keras starts
     import keras
 
     from keras_disent import data, train

@@ -63,6 +63,9 @@ def most_informative_dim(mig_result, factor_index):
 
 def main(argv):
     del argv
+    from keras_disent import allocator
+
+    allocator.keep_freed_memory()  # this script owns its process; before keras starts
     import keras
 
     from keras_disent import data, runs, train, visualize

@@ -100,7 +100,7 @@ def test_bad_images_get_clear_errors(images):
         model.encode(images * 255.0)
     with pytest.raises(ValueError, match=r"values in \[0, 1\]"):
         model.encode(images - 0.5)
-    with pytest.raises(ValueError, match=r"latents must have shape \(n, 4\)"):
+    with pytest.raises(ValueError, match=r"codes must have shape \(n, 4\)"):
         model.decode(np.zeros((2, 3), "float32"))
 
 

@@ -31,10 +31,17 @@ def test_transfer_shapes_and_zero_code():
     a, b = _pairs()
     assert model.add_content(a, b).shape == (8, 32, 32, 1)
     removed = model.remove_content(b)
-    common, specific = model.encode(b)
+    common, specific = model.encode_parts(b)
     assert common.shape == (8, 8, 8, 8) and specific.shape == (8, 8, 8, 2)
-    np.testing.assert_allclose(removed, model.decode(common, np.zeros_like(specific)),
+    np.testing.assert_allclose(removed, model.decode_parts(common, np.zeros_like(specific)),
                                atol=1e-6)
+    # The contract's flat code is the two maps side by side, and decode takes it back.
+    codes = model.encode(b)
+    assert codes.shape == (8, model.code_dim) and model.code_dim == 8 * 8 * (8 + 2)
+    np.testing.assert_allclose(codes[:, :512].reshape(common.shape), common, atol=1e-6)
+    np.testing.assert_allclose(model.decode(codes), model.decode_parts(common, specific),
+                               atol=1e-6)
+    assert [p.name for p in model.code_layout()] == ["common", "specific"]
     assert model.transfer_matrix(a[:3], b[:4]).shape == (3, 4, 32, 32, 1)
     with pytest.raises(ValueError, match="pairs a\\[i\\] with b\\[i\\]"):
         model.add_content(a[:2], b[:3])
@@ -141,7 +148,7 @@ def test_config_round_trip_and_errors():
 def test_global_specific_code_is_the_same_everywhere_on_the_map():
     model = ContentTransfer(**dict(TINY, specific_code="global"))
     _, b = _pairs()
-    _, specific = model.encode(b)
+    _, specific = model.encode_parts(b)
     assert specific.shape == (8, 8, 8, 2)
     np.testing.assert_allclose(specific, np.broadcast_to(specific[:, :1, :1], specific.shape),
                                atol=1e-6)

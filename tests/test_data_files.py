@@ -98,6 +98,7 @@ def test_shapes3d_h5_reads_factors_lazily(tmp_path):
         handle["images"], handle["labels"] = images, values
     dataset = data.shapes3d_h5(path)
     assert dataset.factor_sizes == (10, 10, 10, 8, 4, 15) and not dataset.complete
+    assert dataset.factor_names[:3] == ("floor_hue", "wall_hue", "object_hue")
     factors = dataset.sample_factors(5, seed=0)
     assert (factors <= 1).all()
     batch = dataset.images_from_factors(factors)
@@ -127,7 +128,10 @@ def test_tfds_loaders_with_mock_data(name):
         factors = dataset.sample_factors(3, seed=0)
         images = dataset.images_from_factors(factors)
         assert images.shape == (3,) + dataset.image_shape
-        assert dataset.factor_names[0] in ("shape", "floor_hue")
+        # One set of factor names across every source of the same dataset.
+        expected = {"dsprites": data.dsprites().factor_names,
+                    "shapes3d": tuple(n for n, _ in data.files.SHAPES3D_FACTORS)}[name]
+        assert dataset.factor_names == expected
     else:
         _, images = dataset.sample(3, seed=0)
         expected = {"celeb_a": (64, 64, 3)}.get(name, (28, 28, 1))

@@ -5,7 +5,7 @@ from keras_disent.data import DSprites
 
 
 def test_factor_grid_matches_original(sprites):
-    assert sprites.factor_names == ("shape", "scale", "orientation", "position_x", "position_y")
+    assert sprites.factor_names == ("shape", "scale", "orientation", "x_position", "y_position")
     assert sprites.factor_sizes == (3, 6, 40, 32, 32)
     assert len(sprites) == 737_280
     np.testing.assert_allclose(DSprites.scale_values, np.linspace(0.5, 1.0, 6))

@@ -1,4 +1,4 @@
-"""keras_disent.layers: same outputs, gradients and weights files as Keras' conv layers."""
+"""keras_disent.speed.conv_layers: same outputs, gradients and weights files as Keras' conv layers."""
 
 import os
 
@@ -8,7 +8,7 @@ import pytest
 from keras import layers
 
 from helpers import gradient
-from keras_disent import layers as kd_layers
+from keras_disent.speed import conv_layers as kd_layers
 
 def numpy(tensor):
     return keras.ops.convert_to_numpy(keras.ops.stop_gradient(tensor))

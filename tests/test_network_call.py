@@ -6,8 +6,8 @@ import pytest
 from keras import layers
 
 from helpers import gradient, tiny_beta_vae
-from keras_disent.training import call_network
-from keras_disent.training.network_call import _find_chain
+from keras_disent.speed import call_network
+from keras_disent.speed.network_call import _find_chain
 
 
 def numpy(tensor):

@@ -38,7 +38,8 @@ class DSprites(GroundTruthDataset):
         dataset, 2017.
     """
 
-    factor_names = ("shape", "scale", "orientation", "position_x", "position_y")
+    # TFDS's feature names (label_<name>): every dSprites source uses these.
+    factor_names = ("shape", "scale", "orientation", "x_position", "y_position")
     factor_sizes = (3, 6, 40, 32, 32)
     image_shape = (IMAGE_SIZE, IMAGE_SIZE, 1)
     shape_names = ("square", "ellipse", "heart")

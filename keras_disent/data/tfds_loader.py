@@ -10,13 +10,16 @@ import os
 import numpy as np
 
 from keras_disent.data.arrays import ArrayGroundTruth, ImageArrayDataset
+from keras_disent.data.dsprites import DSprites
+from keras_disent.data.files import SHAPES3D_FACTORS
 
 SUPPORTED = ("dsprites", "shapes3d", "celeb_a", "mnist", "fashion_mnist")
-_GROUND_TRUTH = {
-    "dsprites": ("shape", "scale", "orientation", "x_position", "y_position"),
-    "shapes3d": ("floor_hue", "wall_hue", "object_hue", "scale", "shape", "orientation"),
-}
-_FACTOR_SIZES = {"dsprites": (3, 6, 40, 32, 32), "shapes3d": (10, 10, 10, 8, 4, 15)}
+# One set of factor names per dataset, shared by every source of it (procedural, local file,
+# TFDS): the TFDS feature is `label_<name>`.
+_GROUND_TRUTH = {"dsprites": DSprites.factor_names,
+                 "shapes3d": tuple(name for name, _ in SHAPES3D_FACTORS)}
+_FACTOR_SIZES = {"dsprites": DSprites.factor_sizes,
+                 "shapes3d": tuple(size for _, size in SHAPES3D_FACTORS)}
 _LOCAL_ALTERNATIVE = {
     "dsprites": "keras_disent.data.dsprites() (procedural, built in) or "
                 "keras_disent.data.dsprites_file(path_to_npz)",

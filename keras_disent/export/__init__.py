@@ -49,6 +49,8 @@ def export_decoder(model, out_dir, formats=("saved_model", "tflite"), quantize=N
     Raises:
         ExportError: TensorFlow missing, model unreadable, or parity beyond tolerance
             (fp32 1e-4, fp16 1e-2, int8 5e-2).
+        contract.MissingCapabilityError: the model has no decoder (or no encoder when
+            `encoder=True`).
     """
     unknown = set(formats) - {"saved_model", "tflite"}
     if unknown or not formats:
@@ -59,19 +61,25 @@ def export_decoder(model, out_dir, formats=("saved_model", "tflite"), quantize=N
     _require_tensorflow()
     import keras
 
+    from keras_disent import contract
+
+    resolved = _resolve(model)
+    contract.require_capability(resolved, contract.DECODER, "export a decoder")
+    if encoder:
+        contract.require_capability(resolved, contract.ENCODER, "export an encoder")
     os.makedirs(out_dir, exist_ok=True)
     options = dict(formats=list(formats), quantize=quantize, encoder=encoder,
                    num_latency_runs=num_latency_runs)
     if keras.backend.backend() == "tensorflow":
         from keras_disent.export import _tensorflow
 
-        return _tensorflow.export(_resolve(model), out_dir, **options)
+        return _tensorflow.export(resolved, out_dir, **options)
     with tempfile.TemporaryDirectory() as scratch:
         source = model if isinstance(model, str) else _save_run(model, scratch)
         result = _export_in_subprocess(source, out_dir, options)
     if "tflite" in formats:
         result["decoder"]["parity_vs_training_backend"] = _check_against_this_backend(
-            _resolve(model), out_dir)
+            resolved, out_dir)
         from keras_disent import runs
 
         runs.write_json(os.path.join(out_dir, "export.json"), result)
@@ -86,7 +94,7 @@ def _check_against_this_backend(model, out_dir):
 
     from keras_disent.export._litert import tflite_runner
 
-    latents = np.random.default_rng(0).standard_normal((16, model.latent_dim)).astype(
+    latents = np.random.default_rng(0).standard_normal((16, model.code_dim)).astype(
         np.float32)
     exported = tflite_runner(os.path.join(out_dir, "decoder.tflite"))(latents)
     diff = float(np.max(np.abs(exported - model.decode(latents))))

@@ -13,19 +13,6 @@ from keras_disent.export import PARITY_TOLERANCE, ExportError
 from keras_disent.export._litert import tflite_runner
 
 
-def _decoder_model(model):
-    latents = keras.Input((model.latent_dim,), name="latents")
-    images = keras.layers.Activation("sigmoid", name="images")(model.decoder(latents))
-    return keras.Model(latents, images, name="decoder_export")
-
-
-def _encoder_model(model):
-    images = keras.Input(model.image_shape, name="images")
-    stats = model.encoder(images)
-    codes = keras.layers.Lambda(lambda s: s[:, :model.latent_dim], name="codes")(stats)
-    return keras.Model(images, codes, name="encoder_export")
-
-
 def _median_ms(fn, runs):
     fn()
     times = []
@@ -109,18 +96,20 @@ def export(model, out_dir, formats=("saved_model", "tflite"), quantize=None, enc
            num_latency_runs=50):
     os.makedirs(out_dir, exist_ok=True)
     rng = np.random.default_rng(0)
-    latents = rng.standard_normal((16, model.latent_dim)).astype(np.float32)
+    latents = rng.standard_normal((16, model.code_dim)).astype(np.float32)
     result = {
-        "model": type(model).__name__, "latent_dim": model.latent_dim,
+        "model": type(model).__name__, "code_dim": model.code_dim,
+        "code_layout": [{"name": p.name, "size": p.size, "kind": p.kind}
+                        for p in model.code_layout()],
         "image_shape": list(model.image_shape), "output_range": [0.0, 1.0],
         "keras_version": keras.__version__, "tensorflow_version": tf.__version__,
         "parity_inputs": "16 latents ~ N(0, I), seed 0",
-        "decoder": _export_one(_decoder_model(model), "decoder", latents, out_dir, formats,
+        "decoder": _export_one(model.decoder_network(), "decoder", latents, out_dir, formats,
                                quantize, num_latency_runs),
     }
     if encoder:
         images = model.decode(latents)
-        result["encoder"] = _export_one(_encoder_model(model), "encoder", images, out_dir,
+        result["encoder"] = _export_one(model.encoder_network(), "encoder", images, out_dir,
                                         formats, quantize, num_latency_runs)
     from keras_disent import runs
 

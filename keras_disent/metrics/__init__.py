@@ -29,7 +29,13 @@ __all__ = ["METRICS", "beta_vae_score", "dci", "evaluate", "factor_vae_score", "
 
 
 def representation_function(model_or_fn):
-    """`model.encode` for a model, the callable itself otherwise."""
+    """`model.encode` for a model (which must have the "encoder" capability), the callable
+    itself otherwise."""
+    if hasattr(model_or_fn, "capabilities"):
+        from keras_disent import contract
+
+        contract.require_capability(model_or_fn, contract.ENCODER, "compute metrics on codes")
+        return model_or_fn.encode
     if hasattr(model_or_fn, "encode"):
         return model_or_fn.encode
     if callable(model_or_fn):

@@ -27,6 +27,10 @@ def transfer_errors(model, bench, num=500, seed=12345):
             (methods "model", "copy input", "paste B") and "remove" ("model", "copy input").
         shown: the first six pairs' images and factors, for figures.
     """
+    from keras_disent import contract
+
+    if hasattr(model, "capabilities") or not hasattr(model, "add_content"):
+        contract.require_capability(model, contract.PAIRED_DOMAINS, "score content transfer")
     if num <= 0:
         raise ValueError(f"num must be > 0, got {num}.")
     rng = np.random.default_rng(seed)

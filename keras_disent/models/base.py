@@ -1,9 +1,17 @@
-"""Shared pieces of every keras-disent model.
+"""Shared pieces of every keras-disent model: the model contract and the VAE family's base.
 
-`DisentModel` connects a model to the multi-backend training core: a model implements
-`compute_losses(data, training) -> (loss, logs)` (and `training_phases()` when it has several
-optimizers); `train_step`/`test_step` run under tensorflow, jax and torch. `GaussianVAE` adds
-the encoder/decoder/sampling API shared by the VAE family.
+`DisentModel` is the contract every method implements (see README "Writing a method"):
+  - numpy level: `encode(images) -> (n, code_dim)`, `decode(codes) -> images in [0, 1]`,
+    `sample(n, seed)`, `reconstruct(images)`, `traverse(image, dims, values)`;
+  - `code_layout()`: the named parts of the code (`contract.CodePart`), and `capabilities`:
+    what the model can do (`contract.CAPABILITIES`), checked by metrics, figures, export and
+    the CLI with `contract.require_capability`;
+  - training: `compute_losses(data, training) -> (loss, logs)` (and `training_phases()` when
+    it has several optimizers); `train_step`/`test_step` run under tensorflow, jax and torch.
+    With `training=False` it changes no state: BatchNorm runs in inference mode, random draws
+    use fixed seeds (`noise_seed`) instead of advancing the model's seed generators, and step
+    counters do not move.
+`GaussianVAE` adds the encoder/decoder/sampling API shared by the VAE family.
 """
 
 import keras
@@ -11,7 +19,12 @@ import numpy as np
 from keras import ops
 
 from keras_disent import losses, networks, training
-from keras_disent.training import call_network
+from keras_disent import contract
+from keras_disent.contract import check_codes, check_count, check_images, \
+    predict_batched
+from keras_disent.speed import call_network
+
+__all__ = ["DisentModel", "GaussianVAE", "check_images", "predict_batched", "unpack_images"]
 
 
 def unpack_images(data):
@@ -20,60 +33,18 @@ def unpack_images(data):
     return ops.convert_to_tensor(x, dtype="float32")
 
 
-def check_images(images, image_shape, name="images"):
-    """Validates a host-side batch of images; returns it as float32 numpy.
-
-    Raises a ValueError that says what to do for: wrong rank or shape, integer pixel values
-    (e.g. uint8 0..255), or values outside [0, 1].
-    """
-    array = np.asarray(images)
-    expected = tuple(image_shape)
-    if array.ndim == len(expected):
-        raise ValueError(
-            f"{name} must be a batch of shape (n, {', '.join(map(str, expected))}); got a single "
-            f"image of shape {array.shape}. Add a batch axis: x[None]."
-        )
-    if array.ndim != len(expected) + 1 or tuple(array.shape[1:]) != expected:
-        raise ValueError(
-            f"{name} must have shape (n, {', '.join(map(str, expected))}), got {array.shape}."
-        )
-    if not np.issubdtype(array.dtype, np.floating):
-        raise ValueError(
-            f"{name} must be float values in [0, 1], got dtype {array.dtype}"
-            + (" (scale with x.astype('float32') / 255)." if array.dtype == np.uint8 else ".")
-        )
-    if array.size:
-        low, high = float(array.min()), float(array.max())
-        if low < 0.0 or high > 1.0 or not np.isfinite([low, high]).all():
-            raise ValueError(
-                f"{name} must have values in [0, 1], got range [{low:.3g}, {high:.3g}]"
-                + (" (looks like 0..255: divide by 255)." if high > 1.0 and high <= 255 else ".")
-            )
-    return array.astype(np.float32, copy=False)
-
-
-def _padded_batches(array, batch_size, fn):
-    """Applies `fn` to fixed-size batches (last one zero-padded: one compiled shape)."""
-    outputs = []
-    for begin in range(0, len(array), batch_size):
-        chunk = array[begin:begin + batch_size]
-        size = len(chunk)
-        if size < batch_size and len(array) > batch_size:
-            pad = np.zeros((batch_size - size,) + chunk.shape[1:], chunk.dtype)
-            chunk = np.concatenate([chunk, pad])
-        outputs.append(np.asarray(fn(chunk))[:size])
-    if not outputs:
-        raise ValueError("Received an empty batch (0 rows).")
-    return np.concatenate(outputs)
-
-
 class DisentModel(keras.Model):
-    """Base class: log trackers and the multi-backend train/test steps.
+    """Base class of every method: the model contract plus the multi-backend train/test steps.
 
-    Subclasses set `log_keys` and implement `compute_losses`.
+    A subclass sets `log_keys` and `capabilities`, and implements `compute_losses`,
+    `code_layout`, and the numpy API its capabilities promise: `encode` ("encoder"),
+    `decode` and `decoder_network` ("decoder"), `sample_codes` ("prior"). Everything else
+    (`sample`, `reconstruct`, `traverse`, `latent_activity`, `describe_code`) is built here on
+    top of those.
     """
 
     log_keys = ("loss",)
+    capabilities = frozenset()
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -93,9 +64,13 @@ class DisentModel(keras.Model):
         """`(scalar loss, {log key: scalar})` for one batch; written with keras.ops only."""
         raise NotImplementedError
 
-    def default_optimizer(self, learning_rate=5e-4):
-        """What `compile` should get when the user names nothing: Adam, or a dict of them."""
-        return keras.optimizers.Adam(learning_rate)
+    def default_optimizer(self, learning_rate=None):
+        """What `compile` should get when the user names nothing: Adam, or a dict of them.
+
+        `learning_rate=None` keeps the method's paper value(s); a number replaces every
+        optimizer's rate. `training.describe_optimizers(model)` records what was used.
+        """
+        return keras.optimizers.Adam(5e-4 if learning_rate is None else learning_rate)
 
     def training_phases(self):
         """The gradient updates of one train step; one phase over all weights by default."""
@@ -127,6 +102,120 @@ class DisentModel(keras.Model):
     def test_step(self, *args):
         return training.test_step(self, *args)
 
+    # -- the contract: randomness --------------------------------------------------------------
+    def noise_seed(self, generator, training, offset=0):
+        """The seed for one random draw: `generator` while training; a fixed integer (the
+        model's seed + `offset`) otherwise, so evaluation neither advances a seed generator nor
+        differs between calls."""
+        if training:
+            return generator
+        return (0 if self.seed is None else int(self.seed)) + 7919 * (offset + 1)
+
+    # -- the contract: codes -----------------------------------------------------------------
+    def code_layout(self):
+        """The named parts of the code vector, in order: a tuple of `contract.CodePart`."""
+        raise NotImplementedError
+
+    @property
+    def code_dim(self):
+        """Length of the code vector that `encode` returns and `decode` takes."""
+        return sum(part.size for part in self.code_layout())
+
+    def describe_code(self):
+        """One line per code part: name, dims, kind, traversable, description."""
+        lines, start = [], 0
+        for part in self.code_layout():
+            traversable = ", traversable" if part.traversable else ""
+            lines.append(f"{part.name}: dims {start}..{start + part.size - 1} ({part.kind}"
+                         f"{traversable}){': ' + part.description if part.description else ''}")
+            start += part.size
+        return "\n".join(lines)
+
+    def require(self, capability, purpose):
+        """Raises `contract.MissingCapabilityError` unless this model has `capability`."""
+        return contract.require_capability(self, capability, purpose)
+
+    # -- the contract: numpy API -------------------------------------------------------------
+    def encode(self, images, batch_size=256):
+        """Codes `(n, code_dim)` of images `(n, H, W, C)` in [0, 1] (capability "encoder")."""
+        self.require(contract.ENCODER, "encode images")
+        raise NotImplementedError
+
+    def decode(self, codes, batch_size=256):
+        """Images `(n, H, W, C)` in [0, 1] from codes `(n, code_dim)` (capability "decoder")."""
+        self.require(contract.DECODER, "decode codes")
+        raise NotImplementedError
+
+    def sample_codes(self, num, seed=None):
+        """`num` codes drawn from the model's prior (capability "prior")."""
+        self.require(contract.PRIOR, "sample codes from a prior")
+        raise NotImplementedError
+
+    def decoder_network(self):
+        """A Keras model codes `(n, code_dim)` -> images in [0, 1] (for export)."""
+        self.require(contract.DECODER, "build a decoder network")
+        raise NotImplementedError
+
+    def encoder_network(self):
+        """A Keras model images -> codes `(n, code_dim)`, equal to `encode` (for export)."""
+        self.require(contract.ENCODER, "build an encoder network")
+        raise NotImplementedError
+
+    def sample(self, num, seed=None, batch_size=256):
+        """`num` images decoded from codes drawn from the prior."""
+        self.require(contract.PRIOR, "sample images")
+        self.require(contract.DECODER, "sample images")
+        return self.decode(self.sample_codes(check_count(num), seed), batch_size)
+
+    def reconstruct(self, images, batch_size=256):
+        """`decode(encode(images))`."""
+        self.require(contract.ENCODER, "reconstruct images")
+        self.require(contract.DECODER, "reconstruct images")
+        return self.decode(self.encode(images, batch_size), batch_size)
+
+    def traversable_dims(self):
+        """Code dims that `traverse` may sweep on their own (from the layout)."""
+        dims, start = [], 0
+        for part in self.code_layout():
+            if part.traversable:
+                dims.extend(range(start, start + part.size))
+            start += part.size
+        return dims
+
+    def traverse(self, image, dims=None, values=np.linspace(-2.0, 2.0, 9)):
+        """Decoded sweeps of each code dim in `dims` around the code of one image.
+
+        Args:
+            image: one image `(H, W, C)`.
+            dims: code dims to sweep (default: every traversable dim).
+            values: the values each dim takes, one column each.
+
+        Returns:
+            numpy `(len(dims), len(values), H, W, C)`.
+        """
+        self.require(contract.TRAVERSABLE, "traverse the code")
+        allowed = self.traversable_dims()
+        dims = allowed if dims is None else [int(d) for d in dims]
+        bad = [d for d in dims if d not in allowed]
+        if bad:
+            raise ValueError(f"dims {bad} are not traversable for {type(self).__name__}; "
+                             f"traversable dims: {allowed}.\n{self.describe_code()}")
+        values = np.asarray(values, np.float32)
+        code = self.encode(np.asarray(image)[None])[0]
+        codes = np.repeat(code[None, None], len(dims), 0).repeat(len(values), 1)
+        for row, dim in enumerate(dims):
+            codes[row, :, dim] = values
+        images = self.decode(codes.reshape(-1, code.shape[0]))
+        return images.reshape((len(dims), len(values)) + images.shape[1:])
+
+    def latent_activity(self, images, batch_size=256):
+        """How much each code dim is used over `images`: `(values (code_dim,), label)`.
+
+        The standard deviation of each dim's code here; the VAE family returns its KL.
+        """
+        self.require(contract.ENCODER, "measure latent activity")
+        return np.std(self.encode(images, batch_size), axis=0), "std"
+
 
 class GaussianVAE(DisentModel):
     """A VAE with a diagonal Gaussian posterior q(z|x) and a conv encoder/decoder.
@@ -136,6 +225,8 @@ class GaussianVAE(DisentModel):
     """
 
     log_keys = ("loss", "recon", "kl")
+    capabilities = frozenset({contract.ENCODER, contract.DECODER, contract.PRIOR,
+                              contract.TRAVERSABLE})
 
     def __init__(self, latent_dim=10, image_shape=(64, 64, 1), reconstruction="bernoulli",
                  conv_channels=(32, 32, 32, 32), dense_units=(256, 256), kernel_size=4,
@@ -181,8 +272,11 @@ class GaussianVAE(DisentModel):
         stats = call_network(self.encoder, images, training)
         return stats[:, :self.latent_dim], stats[:, self.latent_dim:]
 
-    def reparameterize(self, mean, log_var):
-        noise = keras.random.normal(ops.shape(mean), seed=self.seed_generator)
+    def reparameterize(self, mean, log_var, training=True):
+        """z = mean + sigma * eps; eps from the seed generator while training, from a fixed
+        seed otherwise (evaluation changes no state)."""
+        noise = keras.random.normal(ops.shape(mean),
+                                    seed=self.noise_seed(self.seed_generator, training))
         return mean + ops.exp(0.5 * log_var) * noise
 
     def reconstruction_loss(self, images, logits):
@@ -196,7 +290,7 @@ class GaussianVAE(DisentModel):
     def compute_losses(self, data, training=False):
         images = unpack_images(data)
         mean, log_var = self.posterior(images, training=training)
-        z = self.reparameterize(mean, log_var)
+        z = self.reparameterize(mean, log_var, training)
         logits = call_network(self.decoder, z, training)
         recon = ops.mean(self.reconstruction_loss(images, logits))
         kl = losses.gaussian_kl(mean, log_var)
@@ -210,55 +304,48 @@ class GaussianVAE(DisentModel):
         mean, _ = self.posterior(images, training=training)
         return ops.sigmoid(call_network(self.decoder, mean, training))
 
-    # -- numpy API ------------------------------------------------------------------------------
+    # -- the contract ----------------------------------------------------------------------------
+    def code_layout(self):
+        return (contract.CodePart("z", self.latent_dim, "gaussian", traversable=True,
+                                  description="posterior mean of q(z|x); prior N(0, I)"),)
+
     def encode(self, images, batch_size=256):
         """Mean code E[q(z|x)] for images `(n, H, W, C)` in [0, 1] -> numpy `(n, latent_dim)`."""
-        images = check_images(images, self.image_shape)
-        stats = _padded_batches(images, batch_size, self.encoder.predict_on_batch)
-        return stats[:, :self.latent_dim]
+        return self.encode_distribution(images, batch_size)[0]
 
     def encode_distribution(self, images, batch_size=256):
         """`(mean, log_var)` of q(z|x) as numpy arrays."""
         images = check_images(images, self.image_shape)
-        stats = _padded_batches(images, batch_size, self.encoder.predict_on_batch)
+        stats = predict_batched(self.encoder.predict_on_batch, images, batch_size)
         return stats[:, :self.latent_dim], stats[:, self.latent_dim:]
 
-    def decode(self, latents, batch_size=256):
+    def decode(self, codes, batch_size=256):
         """Pixel means (sigmoid of the decoder logits) for codes `(n, latent_dim)`."""
-        latents = np.asarray(latents, np.float32)
-        if latents.ndim != 2 or latents.shape[1] != self.latent_dim:
-            raise ValueError(
-                f"latents must have shape (n, {self.latent_dim}), got {latents.shape}."
-            )
-        logits = _padded_batches(latents, batch_size, self.decoder.predict_on_batch)
+        codes = check_codes(codes, self.latent_dim)
+        logits = predict_batched(self.decoder.predict_on_batch, codes, batch_size)
         return 0.5 * (1.0 + np.tanh(0.5 * logits))  # the sigmoid, without overflow
 
-    def sample(self, num, seed=None):
-        """`num` images decoded from the prior N(0, I)."""
+    def sample_codes(self, num, seed=None):
+        """Codes from the prior N(0, I)."""
         rng = np.random.default_rng(seed)
-        return self.decode(rng.standard_normal((num, self.latent_dim)).astype(np.float32))
+        return rng.standard_normal((check_count(num), self.latent_dim)).astype(np.float32)
 
-    def reconstruct(self, images, batch_size=256):
-        """Decodes the posterior mean of each image."""
-        return self.decode(self.encode(images, batch_size), batch_size)
+    def decoder_network(self):
+        codes = keras.Input((self.latent_dim,), name="latents")
+        images = keras.layers.Activation("sigmoid", name="images")(self.decoder(codes))
+        return keras.Model(codes, images, name="decoder_export")
+
+    def encoder_network(self):
+        images = keras.Input(self.image_shape, name="images")
+        stats = self.encoder(images)
+        codes = keras.layers.Lambda(lambda s: s[:, :self.latent_dim], name="codes")(stats)
+        return keras.Model(images, codes, name="encoder_export")
 
     def kl_per_dim(self, images, batch_size=256):
         """Average KL(q(z_j|x) || p(z_j)) per latent dim over `images`: `(latent_dim,)`."""
         mean, log_var = self.encode_distribution(images, batch_size)
         return np.mean(0.5 * (mean ** 2 + np.exp(log_var) - log_var - 1.0), axis=0)
 
-    def traverse(self, image, dims=None, values=np.linspace(-2.0, 2.0, 9)):
-        """Decoded sweeps of each latent in `dims` around the code of one image.
-
-        Returns:
-            numpy `(len(dims), len(values), H, W, C)`.
-        """
-        code = self.encode(np.asarray(image)[None])[0]
-        dims = range(self.latent_dim) if dims is None else dims
-        rows = []
-        for dim in dims:
-            codes = np.repeat(code[None], len(values), axis=0)
-            codes[:, dim] = values
-            rows.append(codes)
-        return self.decode(np.concatenate(rows)).reshape(
-            (len(rows), len(values)) + self.image_shape)
+    def latent_activity(self, images, batch_size=256):
+        """Average KL per latent dim (a dim with KL ~0 carries no information)."""
+        return self.kl_per_dim(images, batch_size), "KL"

@@ -4,10 +4,12 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from keras_disent import layers as kd_layers
+from keras_disent.speed import conv_layers as kd_layers
 from keras_disent import training
-from keras_disent.models.base import DisentModel, check_images
-from keras_disent.training import call_network
+from keras_disent import contract
+from keras_disent.models.base import DisentModel
+from keras_disent.contract import check_codes, check_images, predict_batched
+from keras_disent.speed import call_network
 
 
 def _conv_encoder(image_shape, channels, code_channels, name, pooled=False):
@@ -98,6 +100,7 @@ class ContentTransfer(DisentModel):
     """
 
     log_keys = ("loss", "recon_a", "recon_b", "confusion", "d_loss")
+    capabilities = frozenset({contract.ENCODER, contract.DECODER, contract.PAIRED_DOMAINS})
 
     def __init__(self, image_shape=(64, 64, 1), channels=(32, 64, 128, 256),
                  common_channels=64, specific_channels=4, discriminator_units=256,
@@ -122,6 +125,7 @@ class ContentTransfer(DisentModel):
         self.confusion_weight = float(confusion_weight)
         self.seed = seed
         grid = (self.image_shape[0] // factor, self.image_shape[1] // factor)
+        self.code_grid = grid
         self.common_encoder = _conv_encoder(self.image_shape, self.channels,
                                             self.common_channels, "common_encoder")
         self.specific_encoder = _conv_encoder(self.image_shape, self.channels,
@@ -143,11 +147,13 @@ class ContentTransfer(DisentModel):
                       specific_code=self.specific_code, seed=self.seed)
         return config
 
-    def default_optimizer(self, learning_rate=2e-4):
-        return {"autoencoder": keras.optimizers.Adam(learning_rate, beta_1=0.5, beta_2=0.999,
+    def default_optimizer(self, learning_rate=None):
+        """Adam 2e-4 (or `learning_rate`) for both phases, as in the paper."""
+        rate = 2e-4 if learning_rate is None else learning_rate
+        return {"autoencoder": keras.optimizers.Adam(rate, beta_1=0.5, beta_2=0.999,
                                                      clipnorm=1.0),
-                "discriminator": keras.optimizers.Adam(learning_rate, beta_1=0.5,
-                                                       beta_2=0.999, clipnorm=1.0)}
+                "discriminator": keras.optimizers.Adam(rate, beta_1=0.5, beta_2=0.999,
+                                                       clipnorm=1.0)}
 
     # -- graph pieces (keras.ops) -------------------------------------------------------------
     def _decode(self, common, specific, training):
@@ -213,22 +219,71 @@ class ContentTransfer(DisentModel):
         return self._decode(call_network(self.common_encoder, images, training),
                             call_network(self.specific_encoder, images, training), training)
 
-    # -- numpy API ------------------------------------------------------------------------------
-    def _predict(self, model, images, batch_size=256):
-        return np.concatenate([np.asarray(model.predict_on_batch(images[i:i + batch_size]))
-                               for i in range(0, len(images), batch_size)])
+    # -- the contract ----------------------------------------------------------------------------
+    def code_layout(self):
+        height, width = self.code_grid
+        return (
+            contract.CodePart("common", height * width * self.common_channels, "map",
+                              shape=(height, width, self.common_channels),
+                              description="E1's map: content both domains share"),
+            contract.CodePart("specific", height * width * self.specific_channels, "map",
+                              shape=(height, width, self.specific_channels),
+                              description="E2's map: content only domain B has (0 for A)"),
+        )
+
+    def encode_parts(self, images, batch_size=256):
+        """`(common, specific)` code maps `(n, h, w, channels)` of E1 and E2."""
+        images = check_images(images, self.image_shape)
+        return predict_batched(lambda x: (self.common_encoder.predict_on_batch(x),
+                                          self.specific_encoder.predict_on_batch(x)),
+                               images, batch_size)
+
+    def decode_parts(self, common, specific, batch_size=256):
+        """Images in [0, 1] from code maps: `D([common, specific])`."""
+        maps = np.concatenate([np.asarray(common, np.float32),
+                               np.asarray(specific, np.float32)], axis=-1)
+        expected = self.code_grid + (self.common_channels + self.specific_channels,)
+        if maps.ndim != 4 or maps.shape[1:] != expected:
+            raise ValueError(f"common and specific maps must have shapes (n, {expected[0]}, "
+                             f"{expected[1]}, {self.common_channels}) and (n, {expected[0]}, "
+                             f"{expected[1]}, {self.specific_channels}); got "
+                             f"{np.shape(common)} and {np.shape(specific)}.")
+        return predict_batched(self.decoder.predict_on_batch, maps, batch_size)
 
     def encode(self, images, batch_size=256):
-        """`(common codes, specific codes)` as numpy maps `(n, h, w, channels)`."""
-        images = check_images(images, self.image_shape)
-        return (self._predict(self.common_encoder, images, batch_size),
-                self._predict(self.specific_encoder, images, batch_size))
+        """Flat codes `(n, code_dim)`: the common map then the specific map, each flattened
+        (see `code_layout()`; `encode_parts` gives the maps)."""
+        common, specific = self.encode_parts(images, batch_size)
+        return np.concatenate([common.reshape(len(common), -1),
+                               specific.reshape(len(specific), -1)], axis=1)
 
-    def decode(self, common, specific, batch_size=256):
-        codes = np.concatenate([np.asarray(common, np.float32),
-                                np.asarray(specific, np.float32)], axis=-1)
-        return self._predict(self.decoder, codes, batch_size)
+    def decode(self, codes, batch_size=256):
+        """Images in [0, 1] from flat codes `(n, code_dim)` as `encode` returns them."""
+        codes = check_codes(codes, self.code_dim)
+        common, specific = self.code_layout()
+        return self.decode_parts(codes[:, :common.size].reshape((-1,) + common.shape),
+                                 codes[:, common.size:].reshape((-1,) + specific.shape),
+                                 batch_size)
 
+    def decoder_network(self):
+        codes = keras.Input((self.code_dim,), name="codes")
+        # The flat code is [common map, specific map]; the decoder takes them stacked by
+        # channel, so split, reshape each and concatenate along channels.
+        common, specific = self.code_layout()
+        split = keras.layers.Lambda(lambda c: ops.concatenate(
+            [ops.reshape(c[:, :common.size], (-1,) + common.shape),
+             ops.reshape(c[:, common.size:], (-1,) + specific.shape)], axis=-1),
+            name="maps")(codes)
+        return keras.Model(codes, self.decoder(split), name="decoder_export")
+
+    def encoder_network(self):
+        images = keras.Input(self.image_shape, name="images")
+        common = keras.layers.Flatten()(self.common_encoder(images))
+        specific = keras.layers.Flatten()(self.specific_encoder(images))
+        codes = keras.layers.Concatenate(name="codes")([common, specific])
+        return keras.Model(images, codes, name="encoder_export")
+
+    # -- content transfer -------------------------------------------------------------------
     def add_content(self, a, b):
         """A images with the B-specific content of the paired B images: `D(E1(a), E2(b))`."""
         a = check_images(a, self.image_shape, "a")
@@ -236,26 +291,21 @@ class ContentTransfer(DisentModel):
         if len(a) != len(b):
             raise ValueError(f"add_content pairs a[i] with b[i]: got {len(a)} and {len(b)} "
                              "images.")
-        common_a, _ = self.encode(a)
-        _, specific_b = self.encode(b)
-        return self.decode(common_a, specific_b)
+        common_a, _ = self.encode_parts(a)
+        _, specific_b = self.encode_parts(b)
+        return self.decode_parts(common_a, specific_b)
 
     def remove_content(self, b):
         """B images without their B-specific content: `D(E1(b), 0)`."""
-        common_b, specific_b = self.encode(check_images(b, self.image_shape, "b"))
-        return self.decode(common_b, np.zeros_like(specific_b))
-
-    def reconstruct(self, images):
-        """`D(E1(x), E2(x))`."""
-        common, specific = self.encode(images)
-        return self.decode(common, specific)
+        common_b, specific_b = self.encode_parts(check_images(b, self.image_shape, "b"))
+        return self.decode_parts(common_b, np.zeros_like(specific_b))
 
     def transfer_matrix(self, a, b):
         """`(len(a), len(b), H, W, C)`: cell (i, j) = add_content(a[i], b[j])."""
         a = check_images(a, self.image_shape, "a")
         b = check_images(b, self.image_shape, "b")
-        common_a, _ = self.encode(a)
-        _, specific_b = self.encode(b)
-        rows = [self.decode(np.repeat(common_a[i:i + 1], len(b), axis=0), specific_b)
+        common_a, _ = self.encode_parts(a)
+        _, specific_b = self.encode_parts(b)
+        rows = [self.decode_parts(np.repeat(common_a[i:i + 1], len(b), axis=0), specific_b)
                 for i in range(len(a))]
         return np.stack(rows)

@@ -6,8 +6,9 @@ import numpy as np
 from keras import ops
 
 from keras_disent import losses
+from keras_disent import contract
 from keras_disent.models.base import GaussianVAE
-from keras_disent.training import call_network
+from keras_disent.speed import call_network
 
 
 @keras.saving.register_keras_serializable(package="keras_disent")
@@ -94,6 +95,13 @@ class DCIGN(GaussianVAE):
             start += dims
         raise ValueError(f"No latent group {name!r}; groups: {self.group_factors}.")
 
+    def code_layout(self):
+        """One gaussian part per factor latent group, then the intrinsic block."""
+        groups = self.factor_latents + [(self.intrinsic_factor, self.intrinsic_dim)]
+        return tuple(contract.CodePart(name, dims, "gaussian", traversable=True,
+                                       description=f"varies with the dataset factor {name!r}")
+                     for name, dims in groups if dims)
+
     def active_mask(self, group):
         """`(batch, latent_dim)` 1/0 mask of the latents that vary in each example's batch."""
         return ops.take(ops.convert_to_tensor(self.group_masks), ops.cast(group, "int32"),
@@ -103,7 +111,7 @@ class DCIGN(GaussianVAE):
         images, group, _ = keras.utils.unpack_x_y_sample_weight(data)
         images = ops.convert_to_tensor(images, dtype="float32")
         mean, log_var = self.posterior(images, training=training)
-        z = self.reparameterize(mean, log_var)
+        z = self.reparameterize(mean, log_var, training)
         if group is None:
             active = ops.ones_like(z)
         else:

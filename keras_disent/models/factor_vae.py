@@ -5,7 +5,7 @@ from keras import layers, ops
 
 from keras_disent import training
 from keras_disent.models.base import GaussianVAE, unpack_images
-from keras_disent.training import call_network
+from keras_disent.speed import call_network
 
 
 def permute_dims(z, seed_generator):
@@ -65,31 +65,44 @@ class FactorVAE(GaussianVAE):
         self.permutation_seed = keras.random.SeedGenerator(
             None if self.seed is None else self.seed + 1)
 
-    def default_optimizer(self, learning_rate=1e-4):
-        return {"vae": keras.optimizers.Adam(learning_rate, beta_1=0.9, beta_2=0.999),
-                "discriminator": keras.optimizers.Adam(1e-4, beta_1=0.5, beta_2=0.9)}
+    def default_optimizer(self, learning_rate=None):
+        """The paper's optimizers; `learning_rate` (if given) replaces 1e-4 in both."""
+        rate = 1e-4 if learning_rate is None else learning_rate
+        return {"vae": keras.optimizers.Adam(rate, beta_1=0.9, beta_2=0.999),
+                "discriminator": keras.optimizers.Adam(rate, beta_1=0.5, beta_2=0.9)}
 
     def regularizer(self, kl, mean, log_var, z, training):
         logits = call_network(self.discriminator, z, training)
         tc = ops.mean(logits[:, 0] - logits[:, 1])
         return ops.mean(kl) + self.gamma * tc, {"tc": tc}
 
-    def discriminator_loss(self, data):
+    def discriminator_loss(self, data, training=True):
+        """Cross-entropy of the density-ratio discriminator (Kim & Mnih Alg. 2, line 8)."""
         images = unpack_images(data)
-        mean, log_var = self.posterior(images, training=True)
-        z = ops.stop_gradient(self.reparameterize(mean, log_var))
-        joint = self.discriminator(z, training=True)
-        product = self.discriminator(permute_dims(z, self.permutation_seed), training=True)
+        mean, log_var = self.posterior(images, training=training)
+        z = ops.stop_gradient(self.reparameterize(mean, log_var, training))
+        joint = call_network(self.discriminator, z, training)
+        permuted = permute_dims(z, self.noise_seed(self.permutation_seed, training, offset=1))
+        product = call_network(self.discriminator, permuted, training)
         # Class 0 = sample of q(z), class 1 = sample of prod_j q(z_j).
         loss = 0.5 * (ops.mean(ops.softplus(joint[:, 1] - joint[:, 0]))
                       + ops.mean(ops.softplus(product[:, 0] - product[:, 1])))
         return loss, {"d_loss": loss}
 
+    def vae_loss(self, data, training=True):
+        """The VAE phase: recon + KL + gamma * TC estimate."""
+        return super().compute_losses(data, training)
+
+    def compute_losses(self, data, training=False):
+        """The VAE loss, logging the discriminator's loss too."""
+        loss, logs = self.vae_loss(data, training)
+        logs.update(self.discriminator_loss(data, training)[1])
+        return loss, logs
+
     def training_phases(self):
         vae_variables = self.encoder.trainable_variables + self.decoder.trainable_variables
         return [
-            training.Phase(lambda data: self.compute_losses(data, training=True),
-                           vae_variables, "vae"),
+            training.Phase(self.vae_loss, vae_variables, "vae"),
             training.Phase(self.discriminator_loss, self.discriminator.trainable_variables,
                            "discriminator"),
         ]

@@ -5,10 +5,13 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from keras_disent import layers as kd_layers
+from keras_disent.speed import conv_layers as kd_layers
 from keras_disent import training
-from keras_disent.models.base import DisentModel, check_images, unpack_images
-from keras_disent.training import call_network
+from keras_disent import contract
+from keras_disent.models.base import DisentModel, unpack_images
+from keras_disent.contract import check_codes, check_count, check_images, \
+    predict_batched
+from keras_disent.speed import call_network
 
 
 def _batch_norm(name):
@@ -98,6 +101,8 @@ class InfoGAN(DisentModel):
     """
 
     log_keys = ("d_loss", "g_loss", "info")
+    capabilities = frozenset({contract.ENCODER, contract.DECODER, contract.PRIOR,
+                              contract.TRAVERSABLE})
 
     def __init__(self, noise_dim=62, categorical_codes=(10,), continuous_codes=2,
                  image_shape=(28, 28, 1), lambda_categorical=1.0, lambda_continuous=0.1,
@@ -141,20 +146,24 @@ class InfoGAN(DisentModel):
         return config
 
     def default_optimizer(self, learning_rate=None):
-        return {"discriminator": keras.optimizers.Adam(2e-4, beta_1=0.5),
-                "generator": keras.optimizers.Adam(1e-3, beta_1=0.5)}
+        """D Adam 2e-4, G+Q Adam 1e-3, beta_1 0.5 (paper); `learning_rate` replaces both."""
+        return {"discriminator": keras.optimizers.Adam(learning_rate or 2e-4, beta_1=0.5),
+                "generator": keras.optimizers.Adam(learning_rate or 1e-3, beta_1=0.5)}
 
     # -- latents ------------------------------------------------------------------------------
-    def _sample_latents(self, batch):
+    def _sample_latents(self, batch, training=True):
         """(latents, categorical indices (batch, n_cat) int, continuous (batch, k))."""
-        noise = keras.random.normal((batch, self.noise_dim), seed=self.seed_generator)
+        seed = self.noise_seed
+        noise = keras.random.normal((batch, self.noise_dim),
+                                    seed=seed(self.seed_generator, training, 0))
         parts, indices = [noise], []
-        for size in self.categorical_codes:
-            index = keras.random.randint((batch,), 0, size, seed=self.seed_generator)
+        for i, size in enumerate(self.categorical_codes):
+            index = keras.random.randint((batch,), 0, size,
+                                         seed=seed(self.seed_generator, training, 1 + i))
             indices.append(index)
             parts.append(ops.one_hot(index, size))
         continuous = keras.random.uniform((batch, self.continuous_codes), -1.0, 1.0,
-                                          seed=self.seed_generator)
+                                          seed=seed(self.seed_generator, training, 99))
         parts.append(continuous)
         return ops.concatenate(parts, axis=1), indices, continuous
 
@@ -172,23 +181,27 @@ class InfoGAN(DisentModel):
         return cross_entropy, gaussian_nll, entropy - cross_entropy
 
     # -- phases -------------------------------------------------------------------------------
-    def discriminator_loss(self, data):
+    def _features(self, images, training):
+        return call_network(self.trunk, images, training)
+
+    def discriminator_loss(self, data, training=True):
+        """Real vs fake binary cross-entropy (Eq. 1's max over D)."""
         real = unpack_images(data)
-        batch = ops.shape(real)[0]
-        latents, _, _ = self._sample_latents(batch)
-        fake = ops.stop_gradient(self.generator(latents, training=True))
-        real_logits = self.d_head(self.trunk(real, training=True), training=True)
-        fake_logits = self.d_head(self.trunk(fake, training=True), training=True)
+        latents, _, _ = self._sample_latents(ops.shape(real)[0], training)
+        fake = ops.stop_gradient(call_network(self.generator, latents, training))
+        real_logits = call_network(self.d_head, self._features(real, training), training)
+        fake_logits = call_network(self.d_head, self._features(fake, training), training)
         loss = ops.mean(ops.softplus(-real_logits)) + ops.mean(ops.softplus(fake_logits))
         return loss, {"d_loss": loss}
 
-    def generator_loss(self, data):
+    def generator_loss(self, data, training=True):
+        """Non-saturating GAN loss - lambda * L_I (Eq. 5-6)."""
         batch = ops.shape(unpack_images(data))[0]
-        latents, indices, continuous = self._sample_latents(batch)
-        features = self.trunk(self.generator(latents, training=True), training=True)
-        gan = ops.mean(ops.softplus(-self.d_head(features, training=True)))
+        latents, indices, continuous = self._sample_latents(batch, training)
+        features = self._features(call_network(self.generator, latents, training), training)
+        gan = ops.mean(ops.softplus(-call_network(self.d_head, features, training)))
         cross_entropy, gaussian_nll, info = self._q_terms(
-            self.q_head(features, training=True), indices, continuous)
+            call_network(self.q_head, features, training), indices, continuous)
         loss = gan + self.lambda_categorical * cross_entropy + \
             self.lambda_continuous * gaussian_nll
         return loss, {"g_loss": gan, "info": info}
@@ -204,8 +217,8 @@ class InfoGAN(DisentModel):
         ]
 
     def compute_losses(self, data, training=False):
-        d_loss, logs = self.discriminator_loss(data)
-        g_loss, g_logs = self.generator_loss(data)
+        d_loss, logs = self.discriminator_loss(data, training)
+        g_loss, g_logs = self.generator_loss(data, training)
         logs.update(g_logs)
         return d_loss + g_loss, logs
 
@@ -246,43 +259,84 @@ class InfoGAN(DisentModel):
 
     def generate(self, noise=None, categorical=None, continuous=None, num=None, seed=None):
         """Images `(n, H, W, C)` in [0, 1] from (partly) given latents."""
-        latents = self.latents(noise, categorical, continuous, num, seed)
-        return np.asarray(self.generator.predict_on_batch(latents))
+        return self.decode(self.latents(noise, categorical, continuous, num, seed))
 
-    def infer_codes(self, images, batch_size=256):
-        """Q's estimates: `{"categorical": argmax (n, n_cat), "categorical_probs": list,
-        "continuous": means (n, k)}`."""
+    def _q_outputs(self, images, batch_size):
         images = check_images(images, self.image_shape)
-        outputs = []
-        for begin in range(0, len(images), batch_size):
-            features = self.trunk.predict_on_batch(images[begin:begin + batch_size])
-            outputs.append(np.asarray(self.q_head.predict_on_batch(features)))
-        q_out = np.concatenate(outputs)
+        return predict_batched(
+            lambda x: self.q_head.predict_on_batch(self.trunk.predict_on_batch(x)), images,
+            batch_size)
+
+    def _q_probabilities(self, q_out):
+        """Softmax of each categorical code's logits: a list of `(n, k)`."""
         probabilities, start = [], 0
         for size in self.categorical_codes:
             logits = q_out[:, start:start + size]
             exp = np.exp(logits - logits.max(axis=1, keepdims=True))
             probabilities.append(exp / exp.sum(axis=1, keepdims=True))
             start += size
+        return probabilities
+
+    def infer_codes(self, images, batch_size=256):
+        """Q's estimates: `{"categorical": argmax (n, n_cat), "categorical_probs": list,
+        "continuous": means (n, k)}`."""
+        q_out = self._q_outputs(images, batch_size)
+        probabilities = self._q_probabilities(q_out)
         categorical = np.stack([p.argmax(axis=1) for p in probabilities], axis=1) \
-            if probabilities else np.zeros((len(images), 0), int)
+            if probabilities else np.zeros((len(q_out), 0), int)
         return {"categorical": categorical, "categorical_probs": probabilities,
-                "continuous": q_out[:, start:]}
+                "continuous": q_out[:, sum(self.categorical_codes):]}
+
+    # -- the contract ----------------------------------------------------------------------------
+    def code_layout(self):
+        parts = [contract.CodePart("noise", self.noise_dim, "noise",
+                                   description="incompressible noise N(0, I); Q does not infer "
+                                               "it, encode gives 0")] if self.noise_dim else []
+        parts += [contract.CodePart(f"categorical_{i}", k, "categorical",
+                                    description=f"one-hot Cat({k}); encode gives Q's "
+                                                "probabilities")
+                  for i, k in enumerate(self.categorical_codes)]
+        if self.continuous_codes:
+            parts.append(contract.CodePart("continuous", self.continuous_codes, "uniform",
+                                           traversable=True,
+                                           description="U(-1, 1) codes; encode gives Q's means"))
+        return tuple(parts)
 
     def encode(self, images, batch_size=256):
-        """Code estimates as one vector: categorical argmax values then continuous means."""
-        codes = self.infer_codes(images, batch_size)
-        return np.concatenate([codes["categorical"].astype(np.float32), codes["continuous"]], 1)
+        """Latent vectors `(n, latent_dim)` that Q infers: 0 for the noise, Q's probabilities
+        for each categorical code, Q's means for the continuous codes; `decode` takes them."""
+        q_out = self._q_outputs(images, batch_size)
+        noise = np.zeros((len(q_out), self.noise_dim), np.float32)
+        return np.concatenate([noise] + self._q_probabilities(q_out)
+                              + [q_out[:, sum(self.categorical_codes):]], axis=1)
 
-    def decode(self, latents, batch_size=256):
-        """Images `(n, H, W, C)` in [0, 1] for full latent vectors `(n, latent_dim)` (noise,
-        one-hot codes, continuous codes), the same call as the VAEs' `decode`."""
-        latents = np.asarray(latents, np.float32)
-        if latents.ndim != 2 or latents.shape[1] != self.latent_dim:
-            raise ValueError(f"latents must have shape (n, {self.latent_dim}), got "
-                             f"{latents.shape}; build them with model.latents(...).")
-        return np.concatenate([np.asarray(self.generator.predict_on_batch(
-            latents[begin:begin + batch_size])) for begin in range(0, len(latents), batch_size)])
+    def decode(self, codes, batch_size=256):
+        """Images `(n, H, W, C)` in [0, 1] for latent vectors `(n, latent_dim)` (noise,
+        one-hot codes, continuous codes; `latents(...)` builds them)."""
+        codes = check_codes(codes, self.latent_dim, "latents")
+        return predict_batched(self.generator.predict_on_batch, codes, batch_size)
+
+    def sample_codes(self, num, seed=None):
+        """Latents from the prior: noise N(0, I), uniform categories, U(-1, 1) codes."""
+        return self.latents(num=check_count(num), seed=seed)
+
+    def decoder_network(self):
+        return self.generator
+
+    def encoder_network(self):
+        images = keras.Input(self.image_shape, name="images")
+        q_out = self.q_head(self.trunk(images))
+        noise_dim, sizes = self.noise_dim, self.categorical_codes
+
+        def assemble(q):
+            parts, start = [ops.zeros((ops.shape(q)[0], noise_dim), q.dtype)], 0
+            for size in sizes:
+                parts.append(ops.softmax(q[:, start:start + size], axis=1))
+                start += size
+            return ops.concatenate(parts + [q[:, start:]], axis=1)
+
+        codes = keras.layers.Lambda(assemble, name="codes")(q_out)
+        return keras.Model(images, codes, name="encoder_export")
 
     def code_sweep(self, code, values, rows=10, seed=0):
         """Figure grid `(rows, len(values), H, W, C)`: the columns set `code` to `values`.

@@ -8,17 +8,43 @@ A model describes its update as a list of `Phase`s (loss function, variables, op
     `optimizer.stateless_apply` on that member's slice of the optimizer state, and the
     non-trainable state (BatchNorm statistics, SeedGenerator states, counters) of one phase is
     fed into the next. The new state is returned to Keras, which carries it between steps.
-Models call their encoder/decoder networks through `call_network`, which under torch runs a
-chain-shaped network layer by layer (see network_call.py) and elsewhere is the Keras call.
+Backend-specific speed paths (faster conv layers, the torch layer-by-layer network call) are
+not here: they live in `keras_disent.speed`, behind one switch.
 """
 
 import keras
 
-from keras_disent.training.network_call import call_network
 from keras_disent.training.optimizer_group import OptimizerGroup
 from keras_disent.training.phase import Phase
 
-__all__ = ["OptimizerGroup", "Phase", "call_network", "train_step", "test_step", "phase_optimizer"]
+__all__ = ["OptimizerGroup", "Phase", "describe_optimizers", "phase_optimizer", "test_step",
+           "train_step"]
+
+
+def describe_optimizers(optimizer):
+    """`{phase optimizer name: {"class", "learning_rate", other hyperparameters}}` for what a
+    model trains with: its compiled optimizer, an `OptimizerGroup`, a dict of optimizers (as
+    `default_optimizer` returns) or one optimizer (entry "model"). A run's provenance."""
+    if optimizer is None:
+        return {}
+    if isinstance(optimizer, OptimizerGroup):
+        members = optimizer.members
+    elif isinstance(optimizer, dict):
+        members = optimizer
+    else:
+        members = {"model": optimizer}
+    described = {}
+    for name, member in members.items():
+        config = member.get_config()
+        rate = float(keras.ops.convert_to_numpy(member.learning_rate))
+        # The rate is a float32 variable: 7 significant digits give back the number set.
+        record = {"class": type(member).__name__, "learning_rate": float(f"{rate:.7g}")}
+        for key in ("beta_1", "beta_2", "epsilon", "clipnorm", "clipvalue", "global_clipnorm",
+                    "weight_decay", "momentum"):
+            if config.get(key) is not None:
+                record[key] = config[key]
+        described[name] = record
+    return described
 
 
 def phase_optimizer(model, phase):

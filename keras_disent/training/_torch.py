@@ -10,7 +10,7 @@ def train_step(model, data):
     for phase in model.training_phases():
         variables = list(phase.variables)
         # Only this phase's gradients are read, so only they are cleared: `model.zero_grad()`
-        # walked every submodule and cost ~2 ms a step. A gradient of a variable outside the
+        # walked every submodule and cost time on every step. A gradient of a variable outside the
         # phase is never read (each phase reads `.grad` of its own variables only).
         for variable in variables:
             variable.value.grad = None

@@ -1,20 +1,21 @@
-"""Drop-in replacements for `keras.layers.Conv2D` / `Conv2DTranspose` that compute the
-stride-2, 4x4, "same" case as stride-1 2x2 convolutions over space-to-depth phases under JAX,
-and with PyTorch's kernels on a channels-last view under torch.
+"""Drop-in replacements for `keras.layers.Conv2D` / `Conv2DTranspose` with faster paths for
+the 4x4, stride-2, "same" case.
 
 Same class names, variables, outputs (to float rounding) and weights files as Keras' own
 layers (Keras names weights-file groups after the class name, so a network built with these
 loads weights saved with the Keras layers, and the other way round); only the computation
-differs. Why: on CPU, XLA's gradients of transposed (6-19x) and strided (2-4x) convolutions
-ran slower than those of stride-1 convolutions with the same arithmetic (jax.grad of
-lax.conv_general_dilated, Burgess'18 decoder shapes, batch 64), and they dominated a beta-VAE
-step under JAX. XLA's CPU convolutions were still 2-4x slower than matrix products doing the
-same arithmetic, so on a CPU ("matmul", JAX's default there) the stride-1 convolution is one
-matrix product plus shifts (`_stride1_conv`); on a GPU ("phases") it stays `ops.conv`.
-bench/train_speed.py measures the whole step. Under torch, Keras' call copies NHWC tensors to
-NCHW and back and slices an un-padded transposed output; the "torch" implementation
-(`keras_disent/training/_torch_conv.py`) skips those copies (measured: 11.6 vs 10.5 steps/s on
-the 2-core CPU). TensorFlow keeps Keras' call (its oneDNN kernels beat the other forms there).
+differs, by `implementation`:
+  - "phases": the strided (transposed) convolution as stride-1 2x2 convolutions over
+    space-to-depth phases (`ops.conv`);
+  - "matmul": the same phases, each stride-1 convolution as one matrix product plus shifts
+    (`_stride1_conv`);
+  - "torch": PyTorch's kernels on a channels-last view of the NHWC tensor, with no layout
+    copies (`torch_conv.py`);
+  - "native": Keras' own call.
+"auto" picks "matmul" under JAX on a CPU, "phases" under JAX elsewhere, "torch" under torch
+and "native" under tensorflow, which bench/train_speed.py and bench/conv_forms.py measured as
+the fastest on each (README "Performance" has the dated figures). With the speed paths
+switched off (`keras_disent.speed.set_enabled(False)`) every layer runs "native".
 
 Reference:
     Shi et al. 2016, Real-Time Single Image and Video Super-Resolution Using an Efficient
@@ -40,8 +41,12 @@ def _phases_supported(layer):
 
 
 def _implementation(layer):
-    """"matmul", "phases", "torch" or "native" for this layer under the current backend."""
-    if layer.implementation == "native" or not _phases_supported(layer):
+    """"matmul", "phases", "torch" or "native" for this layer under the current backend
+    ("native", Keras' own call, whenever the speed paths are switched off)."""
+    from keras_disent import speed
+
+    if not speed.enabled() or layer.implementation == "native" or \
+            not _phases_supported(layer):
         return "native"
     backend = keras.backend.backend()
     if layer.implementation == "auto":
@@ -70,9 +75,9 @@ def _checked(implementation):
 
 
 def _torch_kernels():
-    from keras_disent.training import _torch_conv
+    from keras_disent.speed import torch_conv
 
-    return _torch_conv
+    return torch_conv
 
 
 class _Implementation:
@@ -107,9 +112,7 @@ def _stride1_conv(inputs, kernel, implementation):
         (N*Ho*Wo, kh*kw*C) @ (kh*kw*C, F) (im2col);
       - C > F, output taps: every input pixel times every tap, (N*H*W, C) @ (C, kh*kw*F),
         then each tap's products shifted into place and summed (col2im).
-    Their gradients are matrix products and pads/slices too. On CPU, XLA's convolution
-    kernels (forward and kernel gradient) ran 2-4x slower than these products for the
-    Burgess'18 shapes (batch 64: 132 vs 53 ms for the 8 layers' forward + backward).
+    Their gradients are matrix products and pads/slices too.
     """
     if implementation != "matmul":
         return ops.conv(inputs, kernel, strides=1, padding="valid")

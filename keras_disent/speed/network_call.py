@@ -4,8 +4,7 @@ Under the torch backend a step runs eagerly, and every `Layer.__call__` spends P
 before the layer computes anything: input dtype conversion, binding the call signature,
 checking the input spec, resolving the `training` flag and masks, opening name scopes. The
 Burgess'18 VAE makes 30 such calls per forward pass (encoder and decoder each a functional
-model of 14-15 layers), about 3 ms of a 60 ms CPU step at batch 64 and most of a GPU step.
-TensorFlow and JAX trace the step once, so they pay this only while tracing and keep Keras'
+model of 14-15 layers). TensorFlow and JAX trace the step once, so they pay this only while tracing and keep Keras'
 call.
 
 `call_network` runs a network whose graph is a plain chain (one input, each layer fed by the
@@ -28,8 +27,11 @@ _CHAINS = weakref.WeakKeyDictionary()
 
 
 def call_network(network, inputs, training=False):
-    """`network(inputs, training=training)`; under torch, layer by layer for a chain."""
-    if keras.backend.backend() != "torch":
+    """`network(inputs, training=training)`; under torch, layer by layer for a chain (unless
+    the speed paths are switched off: `keras_disent.speed.set_enabled(False)`)."""
+    from keras_disent import speed
+
+    if keras.backend.backend() != "torch" or not speed.enabled():
         return network(inputs, training=training)
     chain = _chain(network)
     if (chain is None or not keras.ops.is_tensor(inputs)

@@ -1,4 +1,4 @@
-"""PyTorch kernels for `keras_disent.layers`' 4x4 stride-2 "same" convolutions (NHWC).
+"""PyTorch kernels for `keras_disent.speed.conv_layers`' 4x4 stride-2 "same" convolutions (NHWC).
 
 Keras' torch backend runs a channels-last convolution as: permute to NCHW + `.contiguous()`
 (a copy), `.contiguous(memory_format=channels_last)` (a second copy back to the original
