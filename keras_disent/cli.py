@@ -120,16 +120,19 @@ def cmd_export(args):
     return json.dumps(result)
 
 
-README_START, README_END = "<!-- zoo-table-start -->", "<!-- zoo-table-end -->"
+def readme_with_table(text, table, section="zoo"):
+    """README text with a generated table between `<!-- {section}-table-start/end -->`."""
+    start, end = f"<!-- {section}-table-start -->", f"<!-- {section}-table-end -->"
+    if start not in text or end not in text:
+        raise ValueError(f"README lacks the markers {start} / {end}.")
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    return f"{head}{start}\n{table}\n{end}{tail}"
 
 
 def readme_with_zoo_table(text, table):
     """README text with the generated zoo table between the markers."""
-    if README_START not in text or README_END not in text:
-        raise ValueError(f"README lacks the markers {README_START} / {README_END}.")
-    head, rest = text.split(README_START, 1)
-    _, tail = rest.split(README_END, 1)
-    return f"{head}{README_START}\n{table}\n{README_END}{tail}"
+    return readme_with_table(text, table, "zoo")
 
 
 def cmd_zoo(args):
@@ -155,12 +158,16 @@ def cmd_zoo(args):
         _print(f"registered {entry.name}: {entry.weights} sha256 {entry.sha256[:12]}... "
                f"({entry.num_params} params)")
     elif args.action == "readme":
+        from keras_disent import methods
+
         path = args.run_dir or "README.md"
         with open(path) as handle:
             text = handle.read()
+        text = readme_with_table(text, zoo.markdown_table(), "zoo")
+        text = readme_with_table(text, methods.markdown_table(), "methods")
         with open(path, "w") as handle:
-            handle.write(readme_with_zoo_table(text, zoo.markdown_table()))
-        _print(f"updated the zoo table in {path}")
+            handle.write(text)
+        _print(f"updated the zoo and methods tables in {path}")
 
 
 def build_parser(describe_defaults=True):
@@ -226,7 +233,8 @@ def build_parser(describe_defaults=True):
     export.add_argument("--encoder", action="store_true", help="also export the encoder")
     export.set_defaults(fn=cmd_export)
 
-    zoo = sub.add_parser("zoo", help="pretrained weights: list, show, register, readme")
+    zoo = sub.add_parser("zoo", help="pretrained weights: list, show, register, readme "
+                                      "(regenerates README's zoo and methods tables)")
     zoo.add_argument("action", choices=("list", "show", "register", "readme"))
     zoo.add_argument("run_dir", nargs="?", help="register: run directory; readme: README path")
     zoo.add_argument("--name", default=None, help="entry name (list: a glob pattern)")

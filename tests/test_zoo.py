@@ -72,6 +72,10 @@ def test_readme_table_matches_index():
         text = handle.read()
     assert cli.readme_with_zoo_table(text, zoo.markdown_table()) == text, (
         "README's zoo table is stale: run `keras-disent zoo readme`.")
+    from keras_disent import methods
+
+    assert cli.readme_with_table(text, methods.markdown_table(), "methods") == text, (
+        "README's methods table is stale: run `keras-disent zoo readme`.")
 
 
 @pytest.fixture
