@@ -84,8 +84,15 @@ def cmd_evaluate(args):
     sizes = {} if args.num_train is None else dict(
         num_train=args.num_train, num_eval=max(1, args.num_train // 2),
         num_test=max(1, args.num_train // 2))
-    results = metrics.evaluate(model, dataset, metrics=names, seed=args.seed,
-                               dci__classifier=args.dci_classifier, **sizes)
+    unknown = [name for name in names if name not in metrics.METRICS]
+    if unknown:
+        raise SystemExit(f"error: unknown metric(s) {unknown}; available: "
+                         f"{', '.join(sorted(metrics.METRICS))}.")
+    taken = {a for name in names for a in metrics.protocol_arguments(name)}
+    sizes = {key: value for key, value in sizes.items() if key in taken}
+    if "dci" in names:
+        sizes["dci__classifier"] = args.dci_classifier
+    results = metrics.evaluate(model, dataset, metrics=names, seed=args.seed, **sizes)
     if args.out:
         out = args.out
     elif os.path.isdir(args.model):
@@ -217,7 +224,9 @@ def build_parser(describe_defaults=True):
     evaluate = sub.add_parser("evaluate", help="disentanglement metrics of a .keras model")
     evaluate.add_argument("model", help="a .keras file, a run directory or a zoo name")
     evaluate.add_argument("--dataset", default="dsprites")
-    evaluate.add_argument("--metrics", default="mig,sap,modularity,dci,factor_vae,beta_vae")
+    evaluate.add_argument("--metrics", default="mig,sap,modularity,dci,factor_vae,beta_vae,irs",
+                          help="comma-separated: beta_vae, factor_vae, mig, dci, sap, "
+                               "modularity, irs, downstream_task")
     evaluate.add_argument("--dci-classifier", default="gbt", choices=("gbt", "lasso"))
     evaluate.add_argument("--seed", type=int, default=0)
     evaluate.add_argument("--num-train", type=int, default=None,

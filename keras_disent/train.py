@@ -153,8 +153,8 @@ def evaluate_run(model, dataset, run_dir, metric_names, seed=0, dci_classifier="
             "metrics": results, "protocol": "model loss terms on 2,000 random training images"})
         return results
 
-    results = metrics.evaluate(model, dataset, metrics=metric_names, seed=seed,
-                               dci__classifier=dci_classifier)
+    options = {"dci__classifier": dci_classifier} if "dci" in metric_names else {}
+    results = metrics.evaluate(model, dataset, metrics=metric_names, seed=seed, **options)
     runs.write_json(os.path.join(run_dir, "metrics.json"), {
         "dataset": type(dataset).__name__, "seed": seed, "metrics": results,
         "protocol": "disentanglement_lib defaults" + (

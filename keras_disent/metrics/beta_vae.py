@@ -1,6 +1,9 @@
 """BetaVAE score (Higgins et al. 2017, Sec. 3 and Appendix A.4)."""
 
+import warnings
+
 import numpy as np
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 
 from keras_disent.metrics import utils
@@ -28,12 +31,18 @@ def _points(dataset, representation_fn, num_points, batch_size, rng, encode_batc
 
 
 def beta_vae_score(representation_fn, dataset, seed=0, batch_size=64, num_train=10_000,
-                   num_eval=5_000, encode_batch_size=256):
+                   num_eval=5_000, max_iter=100, encode_batch_size=256):
     """Accuracy of a linear classifier predicting which factor was held fixed.
 
     Each point: pick a factor k, draw `batch_size` pairs of images that share factor k and
     nothing else, and take the mean absolute difference of their codes. A logistic regression
-    predicts k from that vector. Protocol sizes default to disentanglement_lib's.
+    predicts k from that vector.
+
+    Protocol (disentanglement_lib `evaluation/metrics/beta_vae.py`, `compute_beta_vae_sklearn`;
+    study config `unsupervised_study_v1/metric_configs/beta_vae_sklearn.gin`): batch_size 64,
+    num_train 10,000, num_eval 5,000, sklearn `LogisticRegression()` with its defaults
+    (lbfgs, C=1, max_iter=100; it may stop before converging, as the reference's does: its
+    ConvergenceWarning is silenced here). Keys as disentanglement_lib's.
 
     Args:
         representation_fn: numpy images `(n, H, W, C)` -> codes `(n, d)`.
@@ -42,6 +51,7 @@ def beta_vae_score(representation_fn, dataset, seed=0, batch_size=64, num_train=
         seed: seed of all sampling.
         batch_size: pairs averaged per point (64).
         num_train, num_eval: points for fitting and for scoring (10,000 / 5,000).
+        max_iter: the classifier's iterations (100: sklearn's default, the reference's).
         encode_batch_size: images per call of `representation_fn`.
 
     Returns:
@@ -57,7 +67,9 @@ def beta_vae_score(representation_fn, dataset, seed=0, batch_size=64, num_train=
                                encode_batch_size)
     x_eval, y_eval = _points(dataset, representation_fn, num_eval, batch_size, rng,
                              encode_batch_size)
-    model = LogisticRegression(max_iter=1000)
-    model.fit(x_train, y_train)
+    model = LogisticRegression(max_iter=max_iter)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(x_train, y_train)
     return {"train_accuracy": float(np.mean(model.predict(x_train) == y_train)),
             "eval_accuracy": float(np.mean(model.predict(x_eval) == y_eval))}

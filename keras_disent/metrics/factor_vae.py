@@ -31,10 +31,18 @@ def factor_vae_score(representation_fn, dataset, seed=0, batch_size=64, num_trai
     """Majority-vote accuracy of "which factor was fixed" from the least-varying code dim.
 
     Codes are divided by their global standard deviation (from `num_variance_estimate` random
-    images); dims whose global variance is below `prune_threshold` are ignored (collapsed).
-    For each point a factor is fixed across a batch of `batch_size` images; the vote pairs the
-    dim of smallest normalised variance with the fixed factor; a majority-vote table maps dims
-    to factors. Protocol sizes default to disentanglement_lib's.
+    images); dims whose global standard deviation is below `prune_threshold` are ignored
+    (collapsed to the prior). For each point a factor is fixed across a batch of `batch_size`
+    images; the vote pairs the dim of smallest normalised variance (ddof 1) with the fixed
+    factor; a majority-vote table maps dims to factors, and the accuracy of that table on
+    `num_eval` fresh points is the score.
+
+    Protocol (disentanglement_lib `evaluation/metrics/factor_vae.py`, study config
+    `unsupervised_study_v1/metric_configs/factor_vae_metric.gin`): batch_size 64,
+    num_train 10,000, num_eval 5,000, num_variance_estimate 10,000,
+    `prune_dims.threshold = 0.05` applied to sqrt(variance) (kept when std >= 0.05).
+    Keys: as disentanglement_lib's, except `num_active_dims`, which here counts the kept dims
+    (disentanglement_lib returns the number of all dims under that name).
 
     Returns:
         `{"train_accuracy", "eval_accuracy", "num_active_dims"}`.
@@ -47,7 +55,7 @@ def factor_vae_score(representation_fn, dataset, seed=0, batch_size=64, num_trai
     codes, _ = utils.sample_codes(dataset, representation_fn, num_variance_estimate, rng,
                                   encode_batch_size)
     variance = np.var(codes, axis=1, ddof=1)
-    active = variance > prune_threshold
+    active = np.sqrt(variance) >= prune_threshold
     if not active.any():
         return {"train_accuracy": 0.0, "eval_accuracy": 0.0, "num_active_dims": 0}
     std = np.sqrt(variance)

@@ -6,7 +6,11 @@ from keras_disent.metrics import utils
 
 
 def modularity_from_mutual_info(info):
-    """1 - mean over code dims of the normalised deviation from an ideal one-factor template."""
+    """Mean over code dims of 1 - the normalised deviation from a one-factor template.
+
+    A code dim with no information about any factor (all its mutual informations 0, e.g. a
+    collapsed dim) scores 0, as in disentanglement_lib: it is not modular, it is unused.
+    """
     num_factors = info.shape[1]
     if num_factors < 2:
         return 1.0
@@ -15,20 +19,34 @@ def modularity_from_mutual_info(info):
     template[np.arange(len(info)), info.argmax(axis=1)] = theta
     deviation = np.sum((info - template) ** 2, axis=1)
     normaliser = theta ** 2 * (num_factors - 1)
-    per_code = np.divide(deviation, normaliser, out=np.zeros_like(deviation),
-                         where=normaliser > 0)
-    return float(np.mean(1.0 - per_code))
+    informative = normaliser > 0
+    per_code = np.zeros_like(deviation)
+    per_code[informative] = 1.0 - deviation[informative] / normaliser[informative]
+    return float(np.mean(per_code))
 
 
-def _explicitness(x_train, y_train, x_test, y_test):
+def _normalize(x, mean, std):
+    """Codes standardised with the training codes' per-dim mean and std (a constant dim,
+    std 0, stays centred at 0 instead of dividing by zero)."""
+    return (x - mean[:, None]) / np.where(std > 0, std, 1.0)[:, None]
+
+
+def _explicitness(x_train, y_train, x_test, y_test, max_iter=100):
     """Mean one-vs-rest ROC-AUC of a logistic regression per factor (train, test)."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import roc_auc_score
     from sklearn.preprocessing import MultiLabelBinarizer
 
+    mean, std = x_train.mean(axis=1), x_train.std(axis=1)
+    x_train, x_test = _normalize(x_train, mean, std), _normalize(x_test, mean, std)
     train, test = [], []
     for k in range(y_train.shape[0]):
-        model = LogisticRegression(max_iter=200).fit(x_train.T, y_train[k])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model = LogisticRegression(max_iter=max_iter).fit(x_train.T, y_train[k])
         binarizer = MultiLabelBinarizer(classes=model.classes_)
         for x, y, out in ((x_train, y_train[k], train), (x_test, y_test[k], test)):
             truth = binarizer.fit_transform(y[:, None])
@@ -47,8 +65,17 @@ def modularity(representation_fn, dataset, seed=0, num_train=10_000, num_test=5_
 
     Mutual information between 20-bin discretised codes and factors; each code's deviation
     from a template with only its most informative factor, normalised by theta^2 (K - 1)
-    (Ridgeway & Zemel Eq. 2). Explicitness: macro ROC-AUC of a one-vs-rest logistic regression
-    predicting each factor from the code.
+    (Ridgeway & Zemel Eq. 2); a code with no information about any factor scores 0.
+    Explicitness: macro ROC-AUC of a one-vs-rest logistic regression predicting each factor
+    from the code, standardised with the training codes' mean and std.
+
+    Protocol (disentanglement_lib `evaluation/metrics/modularity_explicitness.py`, study
+    config `modularity_explicitness.gin`): num_train 10,000, num_test 5,000, histogram
+    discretizer with 20 bins, `LogisticRegression()` with sklearn's defaults. Keys:
+    disentanglement_lib's `modularity_score`, `explicitness_score_train/test` are
+    `modularity`, `explicitness_train/test` here. Where the reference divides a constant
+    code dim by its zero std (NaN), it is left at 0 here; where a test split misses a
+    class, the AUC is taken over the classes present.
 
     Returns:
         `{"modularity", "explicitness_train", "explicitness_test"}`.

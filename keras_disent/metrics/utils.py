@@ -33,6 +33,11 @@ def representations(representation_fn, observations, batch_size=256):
                 f"representation_fn must return an array of shape (n, code_dim) with one row per "
                 f"input; for {len(batch)} inputs it returned shape {codes.shape}."
             )
+        if not np.all(np.isfinite(codes)):
+            raise ValueError(
+                "representation_fn returned NaN or inf codes: metrics of such a code mean "
+                "nothing. Check the model (a diverged run has NaN weights) before evaluating."
+            )
         outputs.append(codes.astype(np.float64))
     return np.concatenate(outputs)
 
@@ -65,8 +70,9 @@ class GridCodes:
     def __init__(self, representation_fn, dataset, batch_size=2048, verbose=True):
         self.representation_fn, self.dataset = representation_fn, dataset
         total = len(dataset)
-        progress = Progress("encoding the grid", (total + batch_size - 1) // batch_size,
-                            verbose and total > 20 * batch_size, every=10)
+        batches = (total + batch_size - 1) // batch_size
+        progress = Progress("encoding the grid", batches, verbose and total > 20 * batch_size,
+                            every=max(1, batches // 10))
         table = None
         for indices, images in dataset.iter_images(batch_size):
             codes = representations(representation_fn, images, batch_size)
@@ -132,16 +138,34 @@ def make_rng(seed):
 
 
 class Progress:
-    """Minimal progress printer (stderr) for slow metric stages."""
+    """A progress bar on stderr for slow metric stages.
+
+    On a terminal: one line redrawn in place (`label [#####-----] done/total  elapsed`).
+    Otherwise (a log file): a line at every `every` steps and at the end.
+    """
 
     def __init__(self, label, total, verbose=True, every=1):
+        import sys
+        import time
+
         self.label, self.total, self.verbose, self.done = label, total, verbose, 0
-        self.every = every
+        self.every, self.start = every, time.time()
+        self.live = verbose and sys.stderr.isatty()
 
     def step(self, message=""):
-        self.done += 1
-        if self.verbose and (self.done % self.every == 0 or self.done == self.total):
-            import sys
+        import sys
+        import time
 
-            print(f"  {self.label}: {self.done}/{self.total} {message}", file=sys.stderr,
-                  flush=True)
+        self.done += 1
+        if not self.verbose:
+            return
+        elapsed = time.time() - self.start
+        if self.live:
+            filled = int(20 * self.done / max(self.total, 1))
+            end = "\n" if self.done == self.total else ""
+            print(f"\r  {self.label} [{'#' * filled}{'-' * (20 - filled)}] "
+                  f"{self.done}/{self.total} {elapsed:.0f} s {message}", end=end,
+                  file=sys.stderr, flush=True)
+        elif self.done % self.every == 0 or self.done == self.total:
+            print(f"  {self.label}: {self.done}/{self.total} {elapsed:.0f} s {message}",
+                  file=sys.stderr, flush=True)
