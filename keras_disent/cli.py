@@ -34,10 +34,23 @@ def _method_config(method, args, dataset):
     return config
 
 
+def _metric_names(text):
+    """Metric names from a comma-separated flag, checked before any work starts."""
+    from keras_disent.metrics import METRICS
+
+    names = [m.strip() for m in text.split(",") if m.strip()]
+    unknown = [name for name in names if name not in METRICS]
+    if unknown:
+        raise SystemExit(f"error: unknown metric(s) {', '.join(unknown)}; available: "
+                         f"{', '.join(sorted(METRICS))}.")
+    return names
+
+
 def cmd_train(args):
     from keras_disent import data, methods, train
 
     method = methods.get(args.method)
+    names = _metric_names(args.metrics)
     if method.data == "domain_pairs":
         raise SystemExit(f"error: {method.name} trains on unpaired batches of two domains; "
                          f"run its recipe: python {method.recipe} --smoke")
@@ -49,10 +62,10 @@ def cmd_train(args):
                                      steps_per_epoch=min(500, args.steps), seed=args.seed)
     _print(f"training {type(model).__name__} on {args.dataset} for {args.steps} steps "
            f"-> {args.out}")
-    names = [m for m in args.metrics.split(",") if m]
     train.train_and_report(model, dataset, args.out, args.steps, args.batch_size,
                            args.learning_rate, args.seed, names, args.dci_classifier,
-                           command="keras-disent " + " ".join(sys.argv[1:]), batches=batches)
+                           command="keras-disent " + " ".join(sys.argv[1:]), batches=batches,
+                           overwrite=getattr(args, "overwrite", False))
     _print(f"wrote {args.out}/ (model.keras, figures, config.json, metrics.json)")
     return model
 
@@ -80,14 +93,10 @@ def cmd_evaluate(args):
     except (zoo.ZooError, OSError, ValueError) as error:
         raise SystemExit(f"error: cannot load {args.model!r}: {error}")
     dataset = data.get(args.dataset)
-    names = [m for m in args.metrics.split(",") if m]
+    names = _metric_names(args.metrics)
     sizes = {} if args.num_train is None else dict(
         num_train=args.num_train, num_eval=max(1, args.num_train // 2),
         num_test=max(1, args.num_train // 2))
-    unknown = [name for name in names if name not in metrics.METRICS]
-    if unknown:
-        raise SystemExit(f"error: unknown metric(s) {unknown}; available: "
-                         f"{', '.join(sorted(metrics.METRICS))}.")
     taken = {a for name in names for a in metrics.protocol_arguments(name)}
     sizes = {key: value for key, value in sizes.items() if key in taken}
     if "dci" in names:
@@ -177,6 +186,16 @@ def cmd_zoo(args):
         _print(f"updated the zoo and methods tables in {path}")
 
 
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive whole number, got {text!r}")
+    return value
+
+
 def build_parser(describe_defaults=True):
     """The argument parser. `describe_defaults=False` leaves the methods' class defaults out
     of the help texts (finding them imports keras; commands other than train skip that)."""
@@ -185,8 +204,10 @@ def build_parser(describe_defaults=True):
 
     def training_flags(p, steps):
         p.add_argument("--out", default="runs/latest", help="run directory")
-        p.add_argument("--steps", type=int, default=steps)
-        p.add_argument("--batch-size", type=int, default=64)
+        p.add_argument("--steps", type=_positive_int, default=steps)
+        p.add_argument("--batch-size", type=_positive_int, default=64)
+        p.add_argument("--overwrite", action="store_true",
+                       help="replace a run of another configuration in --out")
         p.add_argument("--learning-rate", type=float, default=None,
                        help="every optimizer's learning rate (default: the method's paper "
                             "values; config.json records each optimizer used)")
@@ -274,10 +295,11 @@ def run(argv=None):
         raise SystemExit(_unknown_flags_error(args, extras))
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from keras_disent.contract import MissingCapabilityError
+    from keras_disent.runs import RunError
 
     try:
         return args.fn(args)
-    except MissingCapabilityError as error:
+    except (MissingCapabilityError, RunError) as error:
         raise SystemExit(f"error: {error}") from None
 
 

@@ -124,6 +124,19 @@ def check_codes(codes, code_dim, name="codes"):
     return array
 
 
+def check_finite(**values):
+    """Raises ValueError for a hyperparameter that is not a finite number (NaN, inf, text)."""
+    for name, value in values.items():
+        if value is None:
+            continue
+        try:
+            finite = bool(np.isfinite(float(value)))
+        except (TypeError, ValueError):
+            finite = False
+        if not finite or isinstance(value, bool):
+            raise ValueError(f"{name} must be a finite number, got {value!r}.")
+
+
 def check_count(num, name="num"):
     """A non-negative whole number of items, as int."""
     if isinstance(num, bool) or not isinstance(num, (int, np.integer)) or num < 1:

@@ -20,6 +20,14 @@ def _check_shape(image_shape):
     return tuple(int(d) for d in image_shape)
 
 
+def _check_channels(conv_channels):
+    channels = tuple(conv_channels)
+    if not channels or any(int(c) != c or c <= 0 for c in channels):
+        raise ValueError(f"conv_channels must list at least one positive number of filters "
+                         f"(one per stride-2 layer), got {conv_channels!r}.")
+    return channels
+
+
 def conv_encoder(image_shape, output_dim, conv_channels=(32, 32, 32, 32), kernel_size=4,
                  dense_units=(256, 256), batch_norm=False, name="encoder"):
     """Image `(H, W, C)` -> vector `(output_dim,)` (e.g. mean and log-variance of q(z|x)).
@@ -34,6 +42,7 @@ def conv_encoder(image_shape, output_dim, conv_channels=(32, 32, 32, 32), kernel
         name: model name.
     """
     image_shape = _check_shape(image_shape)
+    conv_channels = _check_channels(conv_channels)
     inputs = keras.Input(image_shape, name="images")
     x = inputs
     for i, channels in enumerate(conv_channels):
@@ -68,6 +77,7 @@ def conv_decoder(latent_dim, image_shape, conv_channels=(32, 32, 32, 32), kernel
         name: model name.
     """
     image_shape = _check_shape(image_shape)
+    conv_channels = _check_channels(conv_channels)
     if upsample not in ("transpose", "resize"):
         raise ValueError(f"upsample must be 'transpose' or 'resize', got {upsample!r}.")
     if latent_dim <= 0:

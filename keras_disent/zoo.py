@@ -12,9 +12,10 @@ import builtins
 import dataclasses
 import difflib
 import fnmatch
-import hashlib
 import json
 import os
+
+from keras_disent.runs import sha256_of  # noqa: F401  (also zoo.sha256_of)
 
 INDEX_FORMAT = 1
 _REPO_ZOO = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "zoo")
@@ -58,7 +59,15 @@ class ZooEntry:
 
     @property
     def weights_path(self):
-        return None if self.weights is None else os.path.join(self.root, self.weights)
+        """The weights file, which must lie inside the index's folder."""
+        if self.weights is None:
+            return None
+        root = os.path.realpath(self.root)
+        path = os.path.realpath(os.path.join(root, self.weights))
+        if os.path.commonpath([root, path]) != root:
+            raise ZooError(f"Zoo entry {self.name!r} names weights outside the zoo folder "
+                           f"({self.weights!r}); an index may only point inside {root}.")
+        return path
 
     def to_json(self):
         record = dataclasses.asdict(self)
@@ -141,14 +150,6 @@ def get(name, index=None):
     return entries[name]
 
 
-def sha256_of(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def verify(entry):
     """Checks the weights file exists and matches the entry's full sha256; returns its path."""
     if not entry.has_weights:
@@ -202,9 +203,8 @@ def load(name_or_path, index=None):
 
         return keras.saving.load_model(name_or_path)
     entry = get(name_or_path, index)
-    path = verify(entry)
-    model = build(entry)
-    model.load_weights(path)
+    model = build(entry)  # the class is checked against the registry first
+    model.load_weights(verify(entry))
     return model
 
 
@@ -215,8 +215,17 @@ def _load_run_dir(run_dir):
         if not os.path.exists(path):
             raise ZooError(f"{run_dir!r} is not a finished run: {os.path.basename(path)} "
                            "is missing.")
-    with open(config_path) as handle:
-        config = json.load(handle)
+    from keras_disent import runs
+
+    history_path = os.path.join(run_dir, "history.json")
+    try:
+        config = runs.read_json(config_path)
+        if os.path.exists(history_path):  # runs written before weights had a hash lack it
+            expected = runs.read_json(history_path).get("weights_sha256")
+            if expected:
+                runs.verify_sha256(weights_path, expected, "The run's weights")
+    except runs.CorruptRunError as error:
+        raise ZooError(f"{run_dir!r} cannot be loaded: {error} Retrain the run.") from None
     entry = ZooEntry(name=run_dir, cls=config["class"], config=_constructor_config(
         config["model_config"]), dataset="", input_shape=(), value_range=(0, 1), recipe="")
     model = build(entry)

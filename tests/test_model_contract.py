@@ -173,9 +173,10 @@ def test_cli_evaluates_and_exports_other_models(tmp_path):
     from keras_disent.data import objects3d
 
     objects = objects3d()
-    vae = models.BetaVAE(latent_dim=2, **dict(VAE_TINY, image_shape=objects.image_shape))
-    scores = metrics.evaluate(vae, objects, metrics=["mig"], num_train=50, verbose=False)
-    assert 0.0 <= scores["mig"]["mig"] <= 1.0
+    for model in (models.BetaVAE(latent_dim=2, **dict(VAE_TINY, image_shape=objects.image_shape)),
+                  models.ContentTransfer(**dict(TRANSFER_TINY, image_shape=objects.image_shape))):
+        scores = metrics.evaluate(model, objects, metrics=["mig"], num_train=50, verbose=False)
+        assert 0.0 <= scores["mig"]["mig"] <= 1.0, type(model).__name__
     pytest.importorskip("tensorflow")
     pytest.importorskip("ai_edge_litert")
     result = export_decoder(gan, str(tmp_path / "gan_export"), formats=["tflite"],

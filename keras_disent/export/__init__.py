@@ -11,6 +11,7 @@ SavedModels carry extra ops), so the export path is the same whatever the traini
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -59,17 +60,50 @@ def export_decoder(model, out_dir, formats=("saved_model", "tflite"), quantize=N
     if quantize not in PARITY_TOLERANCE:
         raise ValueError(f"quantize must be None, 'float16' or 'dynamic_int8', got {quantize!r}.")
     _require_tensorflow()
-    import keras
-
     from keras_disent import contract
 
     resolved = _resolve(model)
     contract.require_capability(resolved, contract.DECODER, "export a decoder")
     if encoder:
         contract.require_capability(resolved, contract.ENCODER, "export an encoder")
-    os.makedirs(out_dir, exist_ok=True)
+    _check_finite_decoder(resolved)
     options = dict(formats=list(formats), quantize=quantize, encoder=encoder,
                    num_latency_runs=num_latency_runs)
+    # Everything is written into a staging folder beside `out_dir` and moved in only once
+    # every parity check has passed: a rejected export leaves nothing behind.
+    parent = os.path.dirname(os.path.abspath(out_dir))
+    os.makedirs(parent, exist_ok=True)
+    staging = tempfile.mkdtemp(prefix=".export-", dir=parent)
+    try:
+        result = _export_into(model, resolved, staging, formats, options)
+        os.makedirs(out_dir, exist_ok=True)
+        for name in os.listdir(staging):
+            target = os.path.join(out_dir, name)
+            if os.path.isdir(target):
+                shutil.rmtree(target)
+            os.replace(os.path.join(staging, name), target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return result
+
+
+def _check_finite_decoder(model):
+    """Refuses a decoder with NaN/inf weights (a diverged run): some kernels turn NaN into 0
+    (oneDNN's ReLU), others keep it, so such a model's exports cannot be trusted."""
+    import keras
+    import numpy as np
+
+    bad = [w.path for w in model.decoder_network().weights
+           if not np.isfinite(keras.ops.convert_to_numpy(w)).all()]
+    if bad:
+        raise ExportError(f"{type(model).__name__}'s decoder has NaN/inf weights ({bad[0]}"
+                          f"{' and more' if len(bad) > 1 else ''}): a diverged run? Nothing was "
+                          "exported.")
+
+
+def _export_into(model, resolved, out_dir, formats, options):
+    import keras
+
     if keras.backend.backend() == "tensorflow":
         from keras_disent.export import _tensorflow
 

@@ -68,7 +68,7 @@ def beta_vae_score(representation_fn, dataset, seed=0, batch_size=64, num_train=
     x_eval, y_eval = _points(dataset, representation_fn, num_eval, batch_size, rng,
                              encode_batch_size)
     model = LogisticRegression(max_iter=max_iter)
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), utils.one_blas_thread():
         warnings.simplefilter("ignore", ConvergenceWarning)
         model.fit(x_train, y_train)
     return {"train_accuracy": float(np.mean(model.predict(x_train) == y_train)),

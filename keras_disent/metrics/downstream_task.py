@@ -24,15 +24,15 @@ def _accuracies(x_train, y_train, x_test, y_test, predictor):
     from sklearn.exceptions import ConvergenceWarning
 
     train, test = [], []
-    for k in range(y_train.shape[0]):
-        model = _predictor(predictor)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            warnings.simplefilter("ignore", UserWarning)  # folds missing a class (10 points)
-            warnings.simplefilter("ignore", FutureWarning)  # sklearn's attribute changes
+    with warnings.catch_warnings(), utils.one_blas_thread():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.simplefilter("ignore", UserWarning)  # folds missing a class (10 points)
+        warnings.simplefilter("ignore", FutureWarning)  # sklearn's attribute changes
+        for k in range(y_train.shape[0]):
+            model = _predictor(predictor)
             model.fit(x_train.T, y_train[k])
-        train.append(float(np.mean(model.predict(x_train.T) == y_train[k])))
-        test.append(float(np.mean(model.predict(x_test.T) == y_test[k])))
+            train.append(float(np.mean(model.predict(x_train.T) == y_train[k])))
+            test.append(float(np.mean(model.predict(x_test.T) == y_test[k])))
     return train, test
 
 

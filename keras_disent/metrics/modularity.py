@@ -31,31 +31,39 @@ def _normalize(x, mean, std):
     return (x - mean[:, None]) / np.where(std > 0, std, 1.0)[:, None]
 
 
+def _explicitness_of_factor(x_train, y_train, x_test, y_test, max_iter):
+    """(train AUC, test AUC) of one factor's classifier; None where a split has < 2 classes."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import roc_auc_score
+    from sklearn.preprocessing import MultiLabelBinarizer
+
+    model = LogisticRegression(max_iter=max_iter).fit(x_train.T, y_train)
+    binarizer = MultiLabelBinarizer(classes=model.classes_)
+    scores = []
+    for x, y in ((x_train, y_train), (x_test, y_test)):
+        truth = binarizer.fit_transform(y[:, None])
+        probabilities = model.predict_proba(x.T)
+        present = truth.sum(axis=0) > 0
+        scores.append(None if truth.shape[1] == 1 or present.sum() < 2 else
+                      roc_auc_score(truth[:, present], probabilities[:, present],
+                                    average="macro"))
+    return scores
+
+
 def _explicitness(x_train, y_train, x_test, y_test, max_iter=100):
     """Mean one-vs-rest ROC-AUC of a logistic regression per factor (train, test)."""
     import warnings
 
     from sklearn.exceptions import ConvergenceWarning
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.metrics import roc_auc_score
-    from sklearn.preprocessing import MultiLabelBinarizer
 
     mean, std = x_train.mean(axis=1), x_train.std(axis=1)
     x_train, x_test = _normalize(x_train, mean, std), _normalize(x_test, mean, std)
-    train, test = [], []
-    for k in range(y_train.shape[0]):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            model = LogisticRegression(max_iter=max_iter).fit(x_train.T, y_train[k])
-        binarizer = MultiLabelBinarizer(classes=model.classes_)
-        for x, y, out in ((x_train, y_train[k], train), (x_test, y_test[k], test)):
-            truth = binarizer.fit_transform(y[:, None])
-            probabilities = model.predict_proba(x.T)
-            present = truth.sum(axis=0) > 0
-            if truth.shape[1] == 1 or present.sum() < 2:
-                continue
-            out.append(roc_auc_score(truth[:, present], probabilities[:, present],
-                                     average="macro"))
+    with warnings.catch_warnings(), utils.one_blas_thread():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        scores = [_explicitness_of_factor(x_train, y_train[k], x_test, y_test[k], max_iter)
+                  for k in range(y_train.shape[0])]
+    train = [s[0] for s in scores if s[0] is not None]
+    test = [s[1] for s in scores if s[1] is not None]
     return float(np.mean(train)), float(np.mean(test))
 
 

@@ -133,6 +133,19 @@ def discrete_entropy(factors):
     return np.array([mutual_information(f, f) for f in factors])
 
 
+def one_blas_thread():
+    """A context in which numpy's BLAS uses one thread.
+
+    The metrics' classifiers (logistic regressions on a few thousand points of a few dims)
+    multiply small matrices, where a multi-threaded BLAS spends more time synchronising than
+    computing: explicitness ran 4x faster with one thread on the 2-core machine. The limit
+    holds inside the `with` block only.
+    """
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 def make_rng(seed):
     return np.random.default_rng(seed)
 

@@ -96,6 +96,29 @@ class DisentModel(keras.Model):
     def _phase_variables(self):
         return {phase.optimizer: list(phase.variables) for phase in self.training_phases()}
 
+    def fit(self, x=None, y=None, *args, **kwargs):
+        """`keras.Model.fit`, after checking the training images as `encode` checks its
+        input: float values in [0, 1], no NaN, the model's image shape (numpy arrays are
+        checked whole; a `PyDataset` by its first batch)."""
+        self._check_training_data(x, y)
+        return super().fit(x, y, *args, **kwargs)
+
+    def _check_training_data(self, x, y):
+        image_shape = getattr(self, "image_shape", None)
+        if image_shape is None:
+            return
+        if isinstance(x, keras.utils.PyDataset) and len(x):
+            x, y = x[0], None
+        parts = list(x) if isinstance(x, (tuple, list)) else [x]
+        parts.append(y)
+        for part in parts:
+            array = part if isinstance(part, np.ndarray) else None
+            if array is not None and array.ndim == len(image_shape) + 1 and \
+                    tuple(array.shape[1:]) == tuple(image_shape):
+                check_images(array, image_shape, "training images")
+            elif part is x and array is not None:  # the images themselves, misshapen
+                check_images(array, image_shape, "training images")
+
     def train_step(self, *args):
         return training.train_step(self, *args)
 

@@ -3,7 +3,7 @@
 import keras
 from keras import ops
 
-from keras_disent import losses
+from keras_disent import contract, losses
 from keras_disent.models.base import GaussianVAE
 
 
@@ -36,6 +36,7 @@ class BetaTCVAE(GaussianVAE):
 
     def __init__(self, latent_dim=10, beta=6.0, alpha=1.0, gamma=1.0, dataset_size=737_280,
                  estimator="mws", **kwargs):
+        contract.check_finite(alpha=alpha, beta=beta, gamma=gamma)
         for name, value in (("alpha", alpha), ("beta", beta), ("gamma", gamma)):
             if value < 0:
                 raise ValueError(f"{name} must be >= 0, got {value}.")

@@ -3,7 +3,7 @@
 import keras
 from keras import ops
 
-from keras_disent import losses
+from keras_disent import contract, losses
 from keras_disent.models.base import GaussianVAE
 
 
@@ -44,6 +44,7 @@ class BetaVAE(GaussianVAE):
     def __init__(self, latent_dim=10, beta=1.0, image_shape=(64, 64, 1),
                  reconstruction="bernoulli", capacity_max=None, capacity_steps=100_000,
                  gamma=1000.0, **kwargs):
+        contract.check_finite(beta=beta, capacity_max=capacity_max, gamma=gamma)
         if beta < 0:
             raise ValueError(f"beta must be >= 0, got {beta}.")
         if capacity_max is not None and (capacity_max < 0 or capacity_steps <= 0 or gamma < 0):

@@ -113,6 +113,7 @@ class ContentTransfer(DisentModel):
                 self.image_shape[1] % factor:
             raise ValueError(f"image_shape must be (H, W, C) with H and W divisible by "
                              f"{factor}, got {image_shape}.")
+        contract.check_finite(confusion_weight=confusion_weight)
         if common_channels <= 0 or specific_channels <= 0 or confusion_weight < 0:
             raise ValueError("common_channels and specific_channels must be > 0 and "
                              f"confusion_weight >= 0; got {common_channels}, "

@@ -62,6 +62,7 @@ class DCIGN(GaussianVAE):
         if len(set(names)) != len(names) or intrinsic_factor in names:
             raise ValueError(f"Factor latent names must be distinct and differ from the "
                              f"intrinsic factor; got {names} and {intrinsic_factor!r}.")
+        contract.check_finite(beta=beta)
         if beta < 0:
             raise ValueError(f"beta must be >= 0, got {beta}.")
         kwargs.pop("latent_dim", None)

@@ -3,7 +3,7 @@
 import keras
 from keras import layers, ops
 
-from keras_disent import training
+from keras_disent import contract, training
 from keras_disent.models.base import GaussianVAE, unpack_images
 from keras_disent.speed import call_network
 
@@ -54,6 +54,7 @@ class FactorVAE(GaussianVAE):
 
     def __init__(self, latent_dim=10, gamma=35.0, discriminator_units=1000,
                  discriminator_depth=6, **kwargs):
+        contract.check_finite(gamma=gamma)
         if gamma < 0:
             raise ValueError(f"gamma must be >= 0, got {gamma}.")
         self.gamma = float(gamma)

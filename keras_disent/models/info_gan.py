@@ -109,6 +109,8 @@ class InfoGAN(DisentModel):
                  discriminator_channels=(64, 128), generator_channels=(128, 64),
                  dense_units=1024, q_units=128, seed=None, **kwargs):
         super().__init__(**kwargs)
+        contract.check_finite(lambda_categorical=lambda_categorical,
+                              lambda_continuous=lambda_continuous)
         if noise_dim < 0 or continuous_codes < 0 or any(k < 2 for k in categorical_codes):
             raise ValueError("noise_dim and continuous_codes must be >= 0 and every "
                              f"categorical code needs >= 2 values; got {noise_dim}, "
