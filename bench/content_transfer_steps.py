@@ -36,9 +36,9 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--log", default=None, help="append the JSON lines to this file")
     args = parser.parse_args()
-    from keras_disent import allocator
+    from keras_disent import process
 
-    allocator.keep_freed_memory()  # this script owns its process; before keras starts
+    process.configure()  # this script owns its process: before keras starts
 
     import keras
 

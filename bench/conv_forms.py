@@ -19,9 +19,9 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from keras_disent import allocator  # noqa: E402
+from keras_disent import process  # noqa: E402
 
-allocator.keep_freed_memory()  # this script owns its process; before keras starts
+process.configure()  # this script owns its process: before keras starts
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402

@@ -27,9 +27,9 @@ def main():
                         choices=("auto", "matmul", "phases", "torch", "native"))
     parser.add_argument("--top", type=int, default=20)
     args = parser.parse_args()
-    from keras_disent import allocator
+    from keras_disent import process
 
-    allocator.keep_freed_memory()  # this script owns its process; before keras starts
+    process.configure()  # this script owns its process: before keras starts
 
     import keras
 

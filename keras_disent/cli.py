@@ -46,6 +46,18 @@ def _metric_names(text):
     return names
 
 
+def _seed_everything(args):
+    """The command owns its process: one seed for Python, numpy and the backend (weight
+    initialisation), and the backend's deterministic kernels with --deterministic."""
+    import keras
+
+    from keras_disent import training
+
+    keras.utils.set_random_seed(args.seed)
+    if getattr(args, "deterministic", False):
+        _print(f"deterministic kernels: {training.enable_determinism()}")
+
+
 def cmd_train(args):
     from keras_disent import data, methods, train
 
@@ -55,6 +67,7 @@ def cmd_train(args):
         raise SystemExit(f"error: {method.name} trains on unpaired batches of two domains; "
                          f"run its recipe: python {method.recipe} --smoke")
     dataset = data.get(args.dataset)
+    _seed_everything(args)
     model = method.build(**_method_config(method, args, dataset))
     batches = None
     if method.data == "factor_batches":
@@ -65,7 +78,8 @@ def cmd_train(args):
     train.train_and_report(model, dataset, args.out, args.steps, args.batch_size,
                            args.learning_rate, args.seed, names, args.dci_classifier,
                            command="keras-disent " + " ".join(sys.argv[1:]), batches=batches,
-                           overwrite=getattr(args, "overwrite", False))
+                           overwrite=getattr(args, "overwrite", False),
+                           deterministic=getattr(args, "deterministic", False))
     _print(f"wrote {args.out}/ (model.keras, figures, config.json, metrics.json)")
     return model
 
@@ -200,6 +214,8 @@ def build_parser(describe_defaults=True):
     """The argument parser. `describe_defaults=False` leaves the methods' class defaults out
     of the help texts (finding them imports keras; commands other than train skip that)."""
     parser = argparse.ArgumentParser(prog="keras-disent", description=__doc__.splitlines()[0])
+    parser.add_argument("--backend-logs", action="store_true",
+                        help="keep the backends' C++ log lines (hidden by default)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     def training_flags(p, steps):
@@ -211,7 +227,12 @@ def build_parser(describe_defaults=True):
         p.add_argument("--learning-rate", type=float, default=None,
                        help="every optimizer's learning rate (default: the method's paper "
                             "values; config.json records each optimizer used)")
-        p.add_argument("--seed", type=int, default=0)
+        p.add_argument("--seed", type=int, default=0,
+                       help="seed of weight initialisation, the model's random draws, data "
+                            "order and metric sampling (recorded in config.json)")
+        p.add_argument("--deterministic", action="store_true",
+                       help="use the backend's deterministic kernels (see README "
+                            "'Reproducibility')")
 
     demo = sub.add_parser("demo", help="short beta-VAE run on built-in dSprites, with figures")
     training_flags(demo, steps=6000)
@@ -293,7 +314,6 @@ def run(argv=None):
     args, extras = build_parser(describe_defaults="train" in words).parse_known_args(words)
     if extras:
         raise SystemExit(_unknown_flags_error(args, extras))
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from keras_disent.contract import MissingCapabilityError
     from keras_disent.runs import RunError
 
@@ -306,13 +326,15 @@ def run(argv=None):
 def main(argv=None):
     """Console-script entry point (returns None: exit status 0 on success).
 
-    The command owns its process, so it applies the allocator settings first thing (before
-    keras starts a backend's threads; see `keras_disent.allocator`).
+    The command owns its process, so it applies `keras_disent.process.configure()` first
+    thing, before keras starts a backend: malloc settings and quiet backend logs
+    (`--backend-logs` or `KERAS_DISENT_BACKEND_LOGS=1` keeps them).
     """
-    from keras_disent import allocator
+    from keras_disent import process
 
-    allocator.keep_freed_memory()
-    run(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    process.configure(quiet_backend_logs=False if "--backend-logs" in words else None)
+    run([w for w in words if w != "--backend-logs"])
 
 
 if __name__ == "__main__":

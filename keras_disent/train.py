@@ -346,11 +346,12 @@ def evaluate_run(model, dataset, run_dir, metric_names, seed=0, dci_classifier="
 
 def train_and_report(model, dataset, run_dir, steps, batch_size=64, learning_rate=None,
                      seed=0, metric_names=("mig",), dci_classifier="gbt", command=None,
-                     verbose="auto", batches=None, overwrite=False):
+                     verbose="auto", batches=None, overwrite=False, deterministic=False):
     """fit_run, then figures and metrics: the body of `keras-disent train` and the recipes."""
     _, wall = fit_run(model, dataset, run_dir, steps, batch_size=batch_size,
                       learning_rate=learning_rate, seed=seed, verbose=verbose,
-                      run_config={"command": command}, batches=batches, overwrite=overwrite)
+                      run_config={"command": command, "deterministic": bool(deterministic)},
+                      batches=batches, overwrite=overwrite)
     print(f"[keras-disent] trained in {wall:.0f} s", flush=True)
     figures = write_figures(model, dataset, run_dir, seed)
     results = evaluate_run(model, dataset, run_dir, list(metric_names), seed, dci_classifier)

@@ -77,9 +77,9 @@ def measure(model, dataset, max_images=10_000):
 
 def main(argv):
     del argv
-    from keras_disent import allocator
+    from keras_disent import process
 
-    allocator.keep_freed_memory()  # this script owns its process; before keras starts
+    process.configure()  # this script owns its process: before keras starts
     import keras
 
     from keras_disent import data, runs, train

@@ -52,9 +52,9 @@ def load_faces():
 
 def main(argv):
     del argv
-    from keras_disent import allocator
+    from keras_disent import process
 
-    allocator.keep_freed_memory()  # this script owns its process; before keras starts
+    process.configure()  # this script owns its process: before keras starts
     import keras
 
     from keras_disent import train

@@ -157,9 +157,9 @@ def figure(summary, path):
 
 def main(argv):
     del argv
-    from keras_disent import allocator
+    from keras_disent import process
 
-    allocator.keep_freed_memory()  # this script owns its process; before keras starts
+    process.configure()  # this script owns its process: before keras starts
     from keras_disent import runs
 
     steps, metric_points = FLAGS.steps, FLAGS.metric_points

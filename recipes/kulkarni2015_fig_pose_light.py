@@ -63,9 +63,9 @@ def most_informative_dim(mig_result, factor_index):
 
 def main(argv):
     del argv
-    from keras_disent import allocator
+    from keras_disent import process
 
-    allocator.keep_freed_memory()  # this script owns its process; before keras starts
+    process.configure()  # this script owns its process: before keras starts
     import keras
 
     from keras_disent import data, runs, train, visualize

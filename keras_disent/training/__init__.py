@@ -17,8 +17,40 @@ import keras
 from keras_disent.training.optimizer_group import OptimizerGroup
 from keras_disent.training.phase import Phase
 
-__all__ = ["OptimizerGroup", "Phase", "describe_optimizers", "phase_optimizer", "test_step",
-           "train_step"]
+__all__ = ["OptimizerGroup", "Phase", "describe_optimizers", "enable_determinism",
+           "phase_optimizer", "test_step", "train_step"]
+
+
+def enable_determinism():
+    """Asks the current backend for its deterministic kernels; returns what was switched.
+
+    tensorflow: `tf.config.experimental.enable_op_determinism()`; torch:
+    `torch.use_deterministic_algorithms(True)` (on a GPU also `CUBLAS_WORKSPACE_CONFIG`);
+    jax: deterministic on a CPU already; on a GPU, `--xla_gpu_deterministic_ops=true` is added
+    to `XLA_FLAGS`, which only takes effect if JAX has not started its GPU backend yet.
+    This changes the process: call it from programs that own theirs (the CLI's
+    `--deterministic`, recipes), not from library code.
+    """
+    import os
+
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
+        return "tf.config.experimental.enable_op_determinism()"
+    if backend == "torch":
+        import torch
+
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+        torch.use_deterministic_algorithms(True)
+        return "torch.use_deterministic_algorithms(True)"
+    if backend == "jax":
+        flags = os.environ.get("XLA_FLAGS", "")
+        if "xla_gpu_deterministic_ops" not in flags:
+            os.environ["XLA_FLAGS"] = (flags + " --xla_gpu_deterministic_ops=true").strip()
+        return "XLA_FLAGS=--xla_gpu_deterministic_ops=true (GPU; the CPU is deterministic)"
+    return "nothing"
 
 
 def describe_optimizers(optimizer):
