@@ -49,11 +49,9 @@ def _metric_names(text):
 def _seed_everything(args):
     """The command owns its process: one seed for Python, numpy and the backend (weight
     initialisation), and the backend's deterministic kernels with --deterministic."""
-    import keras
+    from keras_disent import process, training
 
-    from keras_disent import training
-
-    keras.utils.set_random_seed(args.seed)
+    process.seed_everything(args.seed)
     if getattr(args, "deterministic", False):
         _print(f"deterministic kernels: {training.enable_determinism()}")
 
@@ -333,7 +331,10 @@ def main(argv=None):
     from keras_disent import process
 
     words = sys.argv[1:] if argv is None else list(argv)
-    process.configure(quiet_backend_logs=False if "--backend-logs" in words else None)
+    process.configure(quiet_backend_logs=False if "--backend-logs" in words else None,
+                      load_keras=False)
+    if words and words[0] in ("train", "demo", "evaluate", "export"):
+        process.import_keras()  # before anything else imports it: its loading noise dropped
     run([w for w in words if w != "--backend-logs"])
 
 

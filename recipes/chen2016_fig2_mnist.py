@@ -80,12 +80,10 @@ def main(argv):
     from keras_disent import process
 
     process.configure()  # this script owns its process: before keras starts
-    import keras
-
     from keras_disent import data, runs, train
     from keras_disent.models import InfoGAN
 
-    keras.utils.set_random_seed(FLAGS.seed)
+    process.seed_everything(FLAGS.seed)
     dataset = data.get(FLAGS.data)
     if getattr(dataset, "labels", None) is None:
         raise SystemExit(f"error: {FLAGS.data!r} has no labels; the categorical accuracy "

@@ -55,12 +55,10 @@ def main(argv):
     from keras_disent import process
 
     process.configure()  # this script owns its process: before keras starts
-    import keras
-
     from keras_disent import train
     from keras_disent.models import BetaVAE
 
-    keras.utils.set_random_seed(FLAGS.seed)
+    process.seed_everything(FLAGS.seed)
     faces = load_faces()
     steps = 300 if FLAGS.smoke else FLAGS.steps
     model = BetaVAE(latent_dim=FLAGS.latent_dim, beta=FLAGS.beta, seed=FLAGS.seed, **CONFIG)

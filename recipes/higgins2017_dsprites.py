@@ -37,12 +37,10 @@ def main(argv):
     from keras_disent import process
 
     process.configure()  # this script owns its process: before keras starts
-    import keras
-
     from keras_disent import data, train
     from keras_disent.models import BetaVAE
 
-    keras.utils.set_random_seed(FLAGS.seed)
+    process.seed_everything(FLAGS.seed)
     steps, metric_names, dci_classifier = FLAGS.steps, FLAGS.metrics, FLAGS.dci_classifier
     if FLAGS.smoke:
         steps, metric_names, dci_classifier = 300, ["mig", "sap"], "lasso"

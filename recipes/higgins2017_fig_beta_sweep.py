@@ -65,15 +65,13 @@ def build(method, strength, seed, steps):
 
 def run_point(method, strength, seed, steps, metric_points, smoke):
     """Trains (or resumes) one run and measures it; returns its result row."""
-    import keras
-
-    from keras_disent import data, metrics, runs, train
+    from keras_disent import data, metrics, process, runs, train
 
     run_dir = os.path.join(FLAGS.out, f"{method}_{strength:g}_s{seed}")
     result_path = os.path.join(run_dir, "result.json")
     if os.path.exists(result_path):
         return runs.read_json(result_path)
-    keras.utils.set_random_seed(seed)
+    process.seed_everything(seed)
     dataset = data.dsprites()
     model = build(method, strength, seed, steps)
     model.compile(model.default_optimizer(FLAGS.learning_rate))

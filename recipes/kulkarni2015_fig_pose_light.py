@@ -66,14 +66,12 @@ def main(argv):
     from keras_disent import process
 
     process.configure()  # this script owns its process: before keras starts
-    import keras
-
     from keras_disent import data, runs, train, visualize
     from keras_disent.models import DCIGN, BetaVAE
     from keras_disent.metrics import utils
     from keras_disent.metrics.mig import mig_from_codes
 
-    keras.utils.set_random_seed(FLAGS.seed)
+    process.seed_everything(FLAGS.seed)
     steps = 150 if FLAGS.smoke else FLAGS.steps
     num_mig = 2000 if FLAGS.smoke else 10_000
     dataset = data.objects3d()

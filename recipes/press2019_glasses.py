@@ -94,13 +94,11 @@ def main(argv):
     from keras_disent import process
 
     process.configure()  # this script owns its process: before keras starts
-    import keras
-
     from keras_disent import data, runs, train
     from keras_disent.metrics import content_transfer
     from keras_disent.models import ContentTransfer
 
-    keras.utils.set_random_seed(FLAGS.seed)
+    process.seed_everything(FLAGS.seed)
     procedural = FLAGS.smoke or FLAGS.dataset == "procedural"
     steps = 150 if FLAGS.smoke else FLAGS.steps
     steps_per_epoch = min(250, steps)
