@@ -122,8 +122,13 @@ def cmd_evaluate(args):
         out = os.path.join(os.path.dirname(os.path.abspath(args.model)), "metrics.json")
     else:
         out = f"metrics_{args.model}.json"
+    protocol = ("disentanglement_lib's study sizes" if args.num_train is None else
+                f"num_train {args.num_train}, evaluation/test points half that")
+    if "dci" in names:
+        protocol += f"; DCI classifier {args.dci_classifier}"
     runs.write_json(out, {"model": args.model, "dataset": args.dataset, "seed": args.seed,
-                          "metrics": results, "provenance": runs.provenance()})
+                          "metrics": results, "protocol": protocol,
+                          "provenance": runs.provenance()})
     _print(f"wrote {out}")
     return results
 
@@ -185,6 +190,19 @@ def cmd_zoo(args):
         entry = zoo.register(args.run_dir, args.name, default=args.default, notes=args.notes)
         _print(f"registered {entry.name}: {entry.weights} sha256 {entry.sha256[:12]}... "
                f"({entry.num_params} params)")
+    elif args.action == "convert":
+        if not args.run_dir:
+            raise SystemExit("error: zoo convert needs the checkpoint folder (model.pt + "
+                             "specs.json), e.g. ../shared/peer/disentangling-vae/betaH_celeba")
+        try:
+            entry = zoo.convert(args.run_dir, name=args.name, notes=args.notes)
+        except zoo.ZooError as error:
+            raise SystemExit(f"error: {error}") from None
+        parity = entry.source["parity"]["max_abs_diff"]
+        _print(f"converted {args.run_dir} -> {entry.name} ({entry.cls}, {entry.num_params} "
+               f"params); max |diff| vs PyTorch: mean {parity['mean']:.2g}, log-variance "
+               f"{parity['log_var']:.2g}, decoder {parity['decoder']:.2g} on "
+               f"{entry.source['parity']['images']}")
     elif args.action == "readme":
         from keras_disent import methods
 
@@ -282,10 +300,12 @@ def build_parser(describe_defaults=True):
     export.add_argument("--encoder", action="store_true", help="also export the encoder")
     export.set_defaults(fn=cmd_export)
 
-    zoo = sub.add_parser("zoo", help="pretrained weights: list, show, register, readme "
-                                      "(regenerates README's zoo and methods tables)")
-    zoo.add_argument("action", choices=("list", "show", "register", "readme"))
-    zoo.add_argument("run_dir", nargs="?", help="register: run directory; readme: README path")
+    zoo = sub.add_parser("zoo", help="pretrained weights: list, show, register, convert (a "
+                                      "peer's checkpoint, with parity), readme (regenerates "
+                                      "README's zoo and methods tables)")
+    zoo.add_argument("action", choices=("list", "show", "register", "convert", "readme"))
+    zoo.add_argument("run_dir", nargs="?", help="register: run directory; convert: a peer's "
+                                                "checkpoint folder; readme: README path")
     zoo.add_argument("--name", default=None, help="entry name (list: a glob pattern)")
     zoo.add_argument("--default", action="store_true", help="register: default for its method")
     zoo.add_argument("--notes", default="", help="register: free text kept in the entry")
@@ -333,7 +353,8 @@ def main(argv=None):
     words = sys.argv[1:] if argv is None else list(argv)
     process.configure(quiet_backend_logs=False if "--backend-logs" in words else None,
                       load_keras=False)
-    if words and words[0] in ("train", "demo", "evaluate", "export"):
+    if words[:1] in (["train"], ["demo"], ["evaluate"], ["export"]) or \
+            words[:2] in (["zoo", "convert"], ["zoo", "register"]):
         process.import_keras()  # before anything else imports it: its loading noise dropped
     run([w for w in words if w != "--backend-logs"])
 

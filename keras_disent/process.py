@@ -22,7 +22,8 @@ NOISE = ("All log messages before absl::InitializeLog() is called",
          "oneDNN custom operations are on",
          "cpu_feature_guard.cc",
          "To enable the following instructions:",
-         "rebuild TensorFlow with the appropriate compiler flags")
+         "rebuild TensorFlow with the appropriate compiler flags",
+         "Created TensorFlow Lite XNNPACK delegate")
 
 _QUIET = [False]
 
@@ -54,9 +55,15 @@ def configure(quiet_backend_logs=None, malloc=True, load_keras=True):
 
 
 def import_keras():
-    """Imports keras (and its backend), dropping the backend's loading noise when quiet."""
+    """Imports keras (and its backend), dropping the backend's loading noise when quiet;
+    TensorFlow's Python logger then shows errors only (its retracing notices are about
+    TensorFlow's internals, not about the user's run)."""
     with quietly():
         import keras
+    if _QUIET[0] and "tensorflow" in sys.modules:
+        import logging
+
+        logging.getLogger("tensorflow").setLevel(logging.ERROR)
     return keras
 
 

@@ -51,6 +51,10 @@ class ZooEntry:
     wall_time_s: float = None
     default: bool = False
     notes: str = ""
+    # Where the weights came from: {"type": "trained here", "recipe": ...} or
+    # {"type": "converted", "project", "repository", "commit", "path", "sha256", "licence",
+    #  "notice", "training": the authors' settings, "parity": max |diff| per output}.
+    source: dict = dataclasses.field(default_factory=dict)
     root: str = None  # directory that `weights` is relative to
 
     @property
@@ -277,10 +281,107 @@ def register(run_dir, name, index=None, default=False, notes=""):
         num_params=int(model.count_params()), metrics=metrics,
         trained_backend=provenance.get("backend"), keras_version=provenance.get("keras_version"),
         training_steps=run.get("steps"), wall_time_s=wall, default=default, notes=notes,
+        source={"type": "trained here", "recipe": run.get("command") or ""}, root=root)
+    entries[name] = entry
+    write_index(entries, index)
+    return entry
+
+
+def update_metrics(name, payload, index=None):
+    """Records `payload` (a metrics.json: dataset, seed, metrics, protocol) in entry `name`."""
+    index = index or index_path()
+    entries = read_index(index)
+    entries[name] = dataclasses.replace(get(name, index), metrics=payload)
+    write_index(entries, index)
+    return entries[name]
+
+
+def convert(folder, name=None, index=None, samples=None, notes=""):
+    """Adds a peer's published checkpoint to the zoo, with its parity proof.
+
+    Only disentangling-vae result folders (`model.pt` + `specs.json`) convert today
+    (`keras_disent.peers.disentangling_vae`). Writes `<zoo>/weights/<name>.weights.h5` and an
+    entry whose `source` records the project, commit, original path and sha256, licence and
+    notice, the authors' training settings, and the measured parity: the max |diff| of
+    posterior mean, log-variance and decoder output against the PyTorch checkpoint on
+    `samples` (default: the 100 real images of `<dataset>_samples.png` beside the folder).
+    Its `metrics` start as the model's loss terms on those images.
+
+    Raises:
+        ZooError: the parity exceeds 1e-5, or the folder cannot be converted.
+    """
+    import numpy as np
+
+    from keras_disent.peers import disentangling_vae as peer
+
+    try:
+        model, specs = peer.convert(folder)
+        _, state = peer.read_checkpoint(folder)
+    except peer.ConversionError as error:
+        raise ZooError(str(error)) from None
+    name = name or peer.zoo_name(specs)
+    channels, size = specs["img_size"][0], specs["img_size"][1]
+    grid = os.path.join(os.path.dirname(os.path.abspath(folder)),
+                        f"{specs['dataset']}_samples.png")
+    if samples is None:
+        samples = peer.sample_images(grid, size, channels) if os.path.exists(grid) else \
+            np.random.default_rng(0).random((16, size, size, channels)).astype("float32")
+        described = (f"the 100 real images of {os.path.basename(grid)}" if os.path.exists(grid)
+                     else "16 uniform random images")
+    else:
+        described = f"{len(samples)} given images"
+    parity = peer.parity(model, state, samples)
+    if not peer.within_tolerance(parity):
+        raise ZooError(f"Conversion of {folder!r} is off: {parity} beyond 1e-5 (relative to "
+                       "each output's largest magnitude where that exceeds 1).")
+    index = index or index_path()
+    entries = read_index(index) if os.path.exists(index) else {}
+    root = os.path.dirname(os.path.abspath(index))
+    weights = os.path.join("weights", f"{name}.weights.h5")
+    os.makedirs(os.path.join(root, "weights"), exist_ok=True)
+    model.save_weights(os.path.join(root, weights))
+    import keras
+
+    original = os.path.join(folder, "model.pt")
+    licence_path = os.path.join(os.path.dirname(os.path.abspath(folder)), "LICENSE")
+    notice = ""
+    if os.path.exists(licence_path):
+        with open(licence_path) as handle:
+            notice = " ".join(line.strip() for line in handle if "Copyright" in line)
+    training = peer.training_settings(specs)
+    # The loss terms every converted class shares (FactorVAE's discriminator is not in the
+    # file, so its TC estimate would mean nothing).
+    _, logs = model.compute_losses(keras.ops.convert_to_tensor(samples), training=False)
+    logs = {key: logs[key] for key in ("loss", "recon", "kl")}
+    entry = ZooEntry(
+        name=name, cls=type(model).__name__, config=_constructor_config(model.get_config()),
+        dataset=specs["dataset"], input_shape=tuple(model.image_shape), value_range=(0.0, 1.0),
+        recipe=f"keras-disent zoo convert PEER/{os.path.basename(os.path.normpath(folder))} "
+               f"--name {name}",
+        weights=weights, sha256=sha256_of(os.path.join(root, weights)),
+        file_size=os.path.getsize(os.path.join(root, weights)),
+        num_params=int(model.count_params()),
+        metrics={"dataset": specs["dataset"], "seed": None,
+                 "metrics": {"reconstruction": {
+                     k: float(keras.ops.convert_to_numpy(v)) for k, v in logs.items()}},
+                 "protocol": f"model loss terms on {described}"},
+        trained_backend=f"pytorch ({PEER_PROJECT})", keras_version=keras.__version__,
+        training_steps=training["steps"], wall_time_s=None, default=False, notes=notes,
+        source={"type": "converted", "project": peer.PROJECT, "repository": peer.REPOSITORY,
+                "commit": PEER_COMMIT,
+                "path": f"results/{os.path.basename(os.path.normpath(folder))}/model.pt",
+                "sha256": sha256_of(original), "licence": peer.LICENCE, "notice": notice,
+                "training": training,
+                "parity": {"max_abs_diff": parity, "images": described,
+                           "backend": keras.backend.backend()}},
         root=root)
     entries[name] = entry
     write_index(entries, index)
     return entry
+
+
+PEER_PROJECT = "disentangling-vae"
+PEER_COMMIT = "f0452191bab6d94eba0b4e6a065f74dcfd54ac52"
 
 
 def headline_metric(entry):
@@ -295,16 +396,27 @@ def headline_metric(entry):
     return "-"
 
 
+def source_text(entry):
+    """README's source column: the recipe's steps here, or the peer project converted."""
+    if entry.source.get("type") == "converted":
+        training = entry.source["training"]
+        parity = entry.source["parity"]["max_abs_diff"]
+        worst = max(parity[k] for k in ("mean", "log_var", "decoder"))
+        return (f"converted: {entry.source['project']} ({training['epochs']} epochs; max "
+                f"\\|diff\\| vs PyTorch {worst:.1e})")
+    return "trained here"
+
+
 def markdown_table(entries=None):
     """README's model table, generated from the index."""
     entries = entries or read_index()
-    lines = ["| name | class | dataset | steps | backend | key metric | weights |",
+    lines = ["| name | class | dataset | steps | source | key metric | weights |",
              "| --- | --- | --- | --- | --- | --- | --- |"]
     for name in sorted(entries):
         e = entries[name]
         lines.append(
             f"| `{name}` | {e.cls} | {e.dataset} | {e.training_steps or '-'} | "
-            f"{e.trained_backend or '-'} | {headline_metric(e)} | "
+            f"{source_text(e)} | {headline_metric(e)} | "
             f"{'%.1f MB' % (e.file_size / 1e6) if e.has_weights else 'not trained: ' + e.recipe}"
             " |")
     return "\n".join(lines)

@@ -82,4 +82,5 @@ def test_zoo_list_and_show(capsys):
     assert "beta_vae_celeba" in listing
     cli.run(["zoo", "show", "beta_vae_celeba"])
     shown = json.loads(capsys.readouterr().out)
-    assert shown["class"] == "BetaVAE" and "recipes/higgins2017_celeba.py" in shown["recipe"]
+    assert shown["class"] == "BetaVAE" and shown["source"]["type"] == "converted"
+    assert shown["source"]["path"] == "results/betaH_celeba/model.pt"

@@ -30,9 +30,22 @@ def test_entry_schema(name):
         assert zoo.sha256_of(entry.weights_path) == entry.sha256
         assert os.path.getsize(entry.weights_path) == entry.file_size
         assert model.count_params() == entry.num_params
-        for key in ("trained_backend", "keras_version", "training_steps", "wall_time_s"):
+        for key in ("trained_backend", "keras_version", "training_steps"):
             assert getattr(entry, key), key
         assert entry.metrics["metrics"], "every trained entry records its metrics"
+        assert entry.metrics["dataset"] and entry.metrics["protocol"]
+    source = entry.source
+    assert source.get("type") in ("trained here", "converted"), "every entry says its source"
+    if source["type"] == "trained here":
+        assert entry.wall_time_s or not entry.has_weights
+    else:  # a converted peer checkpoint: origin, licence, the authors' settings, parity
+        for key in ("project", "repository", "commit", "path", "sha256", "licence", "notice"):
+            assert source[key], key
+        for key in ("epochs", "steps", "batch_size", "learning_rate", "loss_parameters"):
+            assert key in source["training"], key
+        parity = source["parity"]["max_abs_diff"]
+        for output in ("mean", "log_var", "decoder"):
+            assert parity[output] <= 1e-5 * max(1.0, parity["scale"][output]), output
 
 
 @pytest.mark.parametrize("name", TRAINED)

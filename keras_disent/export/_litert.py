@@ -10,19 +10,24 @@ def tflite_runner(path):
 
         raise ExportError("Checking .tflite files needs LiteRT: pip install ai-edge-litert "
                           "(included in 'keras-disent[export]').") from error
-    interpreter = Interpreter(model_path=path)
+    from keras_disent import process
+
+    with process.quietly():  # LiteRT announces its CPU delegate on stderr
+        interpreter = Interpreter(model_path=path)
     input_index = interpreter.get_input_details()[0]["index"]
     output_index = interpreter.get_output_details()[0]["index"]
 
     def run(x):
         if tuple(interpreter.get_input_details()[0]["shape"]) != x.shape:
             interpreter.resize_tensor_input(input_index, x.shape)
-            interpreter.allocate_tensors()
+            with process.quietly():
+                interpreter.allocate_tensors()
         interpreter.set_tensor(input_index, x)
         interpreter.invoke()
         return interpreter.get_tensor(output_index)
 
-    interpreter.allocate_tensors()
+    with process.quietly():
+        interpreter.allocate_tensors()
     run.tensor_names = (interpreter.get_input_details()[0]["name"],
                         interpreter.get_output_details()[0]["name"])
     return run

@@ -1,0 +1,1 @@
+"""Converters of peer projects' published checkpoints into keras-disent models."""
