@@ -332,12 +332,13 @@ def run(argv=None):
     args, extras = build_parser(describe_defaults="train" in words).parse_known_args(words)
     if extras:
         raise SystemExit(_unknown_flags_error(args, extras))
-    from keras_disent.contract import MissingCapabilityError
     from keras_disent.runs import RunError
 
     try:
         return args.fn(args)
-    except (MissingCapabilityError, RunError) as error:
+    # A run that cannot go on, a missing file, or a bad value (beta nan, an unknown dataset,
+    # a missing capability, a corrupt data file: all ValueErrors) is one line, not a traceback.
+    except (RunError, FileNotFoundError, ValueError) as error:
         raise SystemExit(f"error: {error}") from None
 
 

@@ -53,8 +53,10 @@ def test_each_method_takes_its_own_hyperparameter_names(tmp_path):
 def test_errors_say_what_to_do(tmp_path, capsys):
     with pytest.raises(SystemExit, match="no model file"):
         cli.run(["evaluate", str(tmp_path / "absent.keras")])
-    with pytest.raises(ValueError, match="Unknown dataset 'nope'"):
+    with pytest.raises(SystemExit, match="^error: Unknown dataset 'nope'"):
         cli.run(["train", "beta_vae", "--dataset", "nope", "--out", str(tmp_path / "x")])
+    with pytest.raises(SystemExit, match="^error: beta must be a finite number, got nan"):
+        cli.run(["train", "beta_vae", "--beta", "nan", "--out", str(tmp_path / "x")])
     with pytest.raises(SystemExit, match="beta_tcvae does not take --capacity-max"):
         cli.run(["train", "beta_tcvae", "--capacity-max", "25", "--steps", "1",
                   "--out", str(tmp_path / "y")])
