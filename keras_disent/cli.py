@@ -143,7 +143,7 @@ def cmd_export(args):
     try:
         result = export_decoder(args.model, args.out, formats=formats, quantize=args.quantize,
                                 encoder=args.encoder)
-    except (ExportError, ValueError) as error:
+    except ExportError as error:
         raise SystemExit(f"error: {error}")
     for part in ("decoder", "encoder"):
         for name, info in result.get(part, {}).get("files", {}).items():

@@ -70,15 +70,6 @@ class CodePart:
             object.__setattr__(self, "shape", (self.size,))
 
 
-def part_slices(layout):
-    """`{part name: slice of the code vector}` for a layout."""
-    slices, start = {}, 0
-    for part in layout:
-        slices[part.name] = slice(start, start + part.size)
-        start += part.size
-    return slices
-
-
 def check_images(images, image_shape, name="images"):
     """Validates a host-side batch of images; returns it as float32 numpy.
 
@@ -138,7 +129,7 @@ def check_finite(**values):
 
 
 def check_count(num, name="num"):
-    """A non-negative whole number of items, as int."""
+    """A positive whole number of items (not a bool), as int."""
     if isinstance(num, bool) or not isinstance(num, (int, np.integer)) or num < 1:
         raise ValueError(f"{name} must be a positive integer, got {num!r}.")
     return int(num)

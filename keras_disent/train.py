@@ -65,7 +65,7 @@ class RunCheckpoint(keras.callbacks.Callback):
         self.run_dir, self.steps_per_epoch, self.guard = run_dir, steps_per_epoch, guard
         self.meta_path = os.path.join(run_dir, "checkpoint.json")
         self.history, self.previous_wall, self.start = {}, 0.0, None
-        self.resumed_from = 0
+        self.resumed_from, self.weights_name = 0, None  # the checkpoint on disk
 
     def on_train_begin(self, logs=None):
         self.start = time.time()
@@ -79,7 +79,7 @@ class RunCheckpoint(keras.callbacks.Callback):
         self.model.load_weights(weights)
         self.model._initial_epoch = meta["epoch"]
         self.history, self.previous_wall = meta["history"], meta["wall_time_s"]
-        self.resumed_from = meta["steps"]
+        self.resumed_from, self.weights_name = meta["steps"], meta["weights"]
         print(f"[keras-disent] resuming {self.run_dir} from step {meta['steps']}", flush=True)
 
     def wall_time(self):
@@ -94,8 +94,7 @@ class RunCheckpoint(keras.callbacks.Callback):
         path = os.path.join(self.run_dir, name)
         with runs.atomic_path(path) as temporary:
             self.model.save_weights(temporary)
-        previous = runs.read_json(self.meta_path)["weights"] if os.path.exists(
-            self.meta_path) else None
+        previous, self.weights_name = self.weights_name, name
         runs.write_json(self.meta_path, {
             "epoch": epoch + 1, "steps": (epoch + 1) * self.steps_per_epoch, "weights": name,
             "weights_sha256": runs.sha256_of(path), "history": self.history,
@@ -106,10 +105,14 @@ class RunCheckpoint(keras.callbacks.Callback):
     def remove(self):
         """Deletes the checkpoint files (once the final model is safely on disk)."""
         for name in os.listdir(self.run_dir):
-            if name.startswith("checkpoint-") and name.endswith(".weights.h5"):
+            if _is_checkpoint_weights(name):
                 os.remove(os.path.join(self.run_dir, name))
         if os.path.exists(self.meta_path):
             os.remove(self.meta_path)
+
+
+def _is_checkpoint_weights(name):
+    return name.startswith("checkpoint-") and name.endswith(".weights.h5")
 
 
 def _check_run_arguments(steps, batch_size, steps_per_epoch):
@@ -265,7 +268,7 @@ def _claim(run_dir, config, overwrite):
             f"asked):\n  {shown}\nTrain into a new directory (--out), or pass --overwrite "
             "(overwrite=True) to delete that run and start this one.")
     for name in os.listdir(run_dir):
-        if name in _RUN_FILES or (name.startswith("checkpoint-") and name.endswith(".h5")):
+        if name in _RUN_FILES or _is_checkpoint_weights(name):
             os.remove(os.path.join(run_dir, name))
 
 

@@ -310,26 +310,29 @@ def convert(folder, name=None, index=None, samples=None, notes=""):
     Raises:
         ZooError: the parity exceeds 1e-5, or the folder cannot be converted.
     """
+    import keras
     import numpy as np
 
     from keras_disent.peers import disentangling_vae as peer
 
     try:
-        model, specs = peer.convert(folder)
-        _, state = peer.read_checkpoint(folder)
+        specs, state = peer.read_checkpoint(folder)
+        model = peer.model_from_state(specs, state)
     except peer.ConversionError as error:
         raise ZooError(str(error)) from None
     name = name or peer.zoo_name(specs)
+    folder_name = os.path.basename(os.path.normpath(folder))
     channels, size = specs["img_size"][0], specs["img_size"][1]
     grid = os.path.join(os.path.dirname(os.path.abspath(folder)),
                         f"{specs['dataset']}_samples.png")
-    if samples is None:
-        samples = peer.sample_images(grid, size, channels) if os.path.exists(grid) else \
-            np.random.default_rng(0).random((16, size, size, channels)).astype("float32")
-        described = (f"the 100 real images of {os.path.basename(grid)}" if os.path.exists(grid)
-                     else "16 uniform random images")
-    else:
+    if samples is not None:
         described = f"{len(samples)} given images"
+    elif os.path.exists(grid):
+        samples = peer.sample_images(grid, size, channels)
+        described = f"the 100 real images of {os.path.basename(grid)}"
+    else:
+        samples = np.random.default_rng(0).random((16, size, size, channels)).astype("float32")
+        described = "16 uniform random images"
     parity = peer.parity(model, state, samples)
     if not peer.within_tolerance(parity):
         raise ZooError(f"Conversion of {folder!r} is off: {parity} beyond 1e-5 (relative to "
@@ -340,7 +343,6 @@ def convert(folder, name=None, index=None, samples=None, notes=""):
     weights = os.path.join("weights", f"{name}.weights.h5")
     os.makedirs(os.path.join(root, "weights"), exist_ok=True)
     model.save_weights(os.path.join(root, weights))
-    import keras
 
     original = os.path.join(folder, "model.pt")
     licence_path = os.path.join(os.path.dirname(os.path.abspath(folder)), "LICENSE")
@@ -356,8 +358,7 @@ def convert(folder, name=None, index=None, samples=None, notes=""):
     entry = ZooEntry(
         name=name, cls=type(model).__name__, config=_constructor_config(model.get_config()),
         dataset=specs["dataset"], input_shape=tuple(model.image_shape), value_range=(0.0, 1.0),
-        recipe=f"keras-disent zoo convert PEER/{os.path.basename(os.path.normpath(folder))} "
-               f"--name {name}",
+        recipe=f"keras-disent zoo convert PEER/{folder_name} --name {name}",
         weights=weights, sha256=sha256_of(os.path.join(root, weights)),
         file_size=os.path.getsize(os.path.join(root, weights)),
         num_params=int(model.count_params()),
@@ -365,11 +366,10 @@ def convert(folder, name=None, index=None, samples=None, notes=""):
                  "metrics": {"reconstruction": {
                      k: float(keras.ops.convert_to_numpy(v)) for k, v in logs.items()}},
                  "protocol": f"model loss terms on {described}"},
-        trained_backend=f"pytorch ({PEER_PROJECT})", keras_version=keras.__version__,
+        trained_backend=f"pytorch ({peer.PROJECT})", keras_version=keras.__version__,
         training_steps=training["steps"], wall_time_s=None, default=False, notes=notes,
         source={"type": "converted", "project": peer.PROJECT, "repository": peer.REPOSITORY,
-                "commit": PEER_COMMIT,
-                "path": f"results/{os.path.basename(os.path.normpath(folder))}/model.pt",
+                "commit": peer.COMMIT, "path": f"results/{folder_name}/model.pt",
                 "sha256": sha256_of(original), "licence": peer.LICENCE, "notice": notice,
                 "training": training,
                 "parity": {"max_abs_diff": parity, "images": described,
@@ -378,10 +378,6 @@ def convert(folder, name=None, index=None, samples=None, notes=""):
     entries[name] = entry
     write_index(entries, index)
     return entry
-
-
-PEER_PROJECT = "disentangling-vae"
-PEER_COMMIT = "f0452191bab6d94eba0b4e6a065f74dcfd54ac52"
 
 
 def headline_metric(entry):

@@ -108,7 +108,7 @@ def dci(representation_fn, dataset, seed=0, num_train=10_000, num_test=5_000,
                                         encode_batch_size)
     progress = utils.Progress(f"DCI ({classifier})", y_train.shape[0], verbose)
     importance, train_acc, test_acc = _importance_matrix(x_train, y_train, x_test, y_test,
-                                                         classifier, progress)
+                                                         classifier, progress, n_jobs)
     return {"disentanglement": disentanglement_from_importance(importance),
             "completeness": completeness_from_importance(importance),
             "informativeness_train": train_acc, "informativeness_test": test_acc}

@@ -109,15 +109,14 @@ class DisentModel(keras.Model):
             return
         if isinstance(x, keras.utils.PyDataset) and len(x):
             x, y = x[0], None
-        parts = list(x) if isinstance(x, (tuple, list)) else [x]
-        parts.append(y)
-        for part in parts:
-            array = part if isinstance(part, np.ndarray) else None
-            if array is not None and array.ndim == len(image_shape) + 1 and \
-                    tuple(array.shape[1:]) == tuple(image_shape):
-                check_images(array, image_shape, "training images")
-            elif part is x and array is not None:  # the images themselves, misshapen
-                check_images(array, image_shape, "training images")
+        if isinstance(x, np.ndarray):  # the images themselves: any shape error is reported
+            check_images(x, image_shape, "training images")
+        # In a tuple (images, group) or a second input (domain B images), the image-shaped
+        # arrays are images; the others (labels, groups) are not this check's business.
+        others = (list(x) if isinstance(x, (tuple, list)) else []) + [y]
+        for part in others:
+            if isinstance(part, np.ndarray) and tuple(part.shape[1:]) == tuple(image_shape):
+                check_images(part, image_shape, "training images")
 
     def train_step(self, *args):
         return training.train_step(self, *args)

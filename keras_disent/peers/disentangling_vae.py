@@ -40,6 +40,7 @@ import numpy as np
 
 PROJECT = "disentangling-vae"
 REPOSITORY = "github.com/YannDubs/disentangling-vae"
+COMMIT = "f0452191bab6d94eba0b4e6a065f74dcfd54ac52"  # where ../shared/peer's copies come from
 LICENCE = "MIT"
 DATASET_SIZES = {"dsprites": 737_280, "celeba": 202_599, "chairs": 86_366, "mnist": 60_000}
 CLASS_PREFIX = {"VAE": "beta_vae", "betaH": "beta_vae", "betaB": "beta_vae_b",
@@ -165,9 +166,14 @@ def keras_weights(state, latent_dim, image_size):
 
 def convert(folder):
     """`(keras-disent model with the checkpoint's weights, specs)`."""
+    specs, state = read_checkpoint(folder)
+    return model_from_state(specs, state), specs
+
+
+def model_from_state(specs, state):
+    """The keras-disent model of `specs` with the weights of `state` (as read_checkpoint)."""
     from keras_disent import methods
 
-    specs, state = read_checkpoint(folder)
     class_name, config = model_config(specs)
     model = methods.by_class(class_name).cls(**config)
     for (network, layer), values in keras_weights(state, specs["latent_dim"],
@@ -178,7 +184,7 @@ def convert(folder):
             raise ConversionError(f"{network}.{layer}: our shapes {shapes}, converted "
                                   f"{[v.shape for v in values]}.")
         target.set_weights([np.asarray(v, np.float32) for v in values])
-    return model, specs
+    return model
 
 
 def torch_forward(state, images, latent_dim):
