@@ -17,6 +17,8 @@ def _print(message):
 
 def _method_config(method, args, dataset):
     """Constructor arguments of `method` from its flags (only those given) and the data."""
+    from keras_disent import data
+
     config = {h.name: getattr(args, h.name) for h in method.hyperparameters
               if getattr(args, h.name, None) is not None}
     config.update(seed=args.seed, image_shape=dataset.image_shape)
@@ -31,6 +33,11 @@ def _method_config(method, args, dataset):
                              f"{args.dataset} has {list(names) or 'none'}. Try --dataset "
                              "objects3d.")
         config.update(factor_latents=[(name, 1) for name in names if name != intrinsic])
+    if method.data == "labelled_images":
+        try:
+            config.update(num_classes=data.num_classes(dataset, args.label))
+        except ValueError as error:
+            raise SystemExit(f"error: {method.name} trains on labelled images: {error}")
     return config
 
 
@@ -68,6 +75,9 @@ def cmd_train(args):
     _seed_everything(args)
     model = method.build(**_method_config(method, args, dataset))
     batches = None
+    if method.data == "labelled_images":
+        batches = data.labelled_batches(dataset, args.label, args.batch_size,
+                                        min(500, args.steps), seed=args.seed)
     if method.data == "factor_batches":
         batches = data.FactorBatches(dataset, model.group_factors, batch_size=args.batch_size,
                                      steps_per_epoch=min(500, args.steps), seed=args.seed)
@@ -267,6 +277,10 @@ def build_parser(describe_defaults=True):
                        else "dsprites",
                        help="dsprites, objects3d, LOADER:PATH (e.g. fashion_mnist_idx:/usr/share/"
                             "datasets/fashion-mnist) or tfds:NAME")
+        if method.data == "labelled_images":
+            p.add_argument("--label", default=None,
+                           help="the factor that labels a ground-truth dataset (e.g. shape for "
+                                "objects3d); a labelled image set uses its labels")
         p.add_argument("--metrics", default="mig", help="comma-separated, '' for none")
         p.add_argument("--dci-classifier", default="gbt", choices=("gbt", "lasso"))
         training_flags(p, steps=10_000)

@@ -15,7 +15,7 @@ DECODER = "decoder"  # decode(codes) -> images in [0, 1]
 PRIOR = "prior"  # sample_codes(n, seed) draws codes from the model's prior; sample(n, seed)
 TRAVERSABLE = "traversable"  # some code dims are scalar factors that traverse() can sweep
 PAIRED_DOMAINS = "paired_domains"  # trains on (domain A, domain B) batches
-CLASSIFIER = "classifier"  # predicts labels from images
+CLASSIFIER = "classifier"  # class_probabilities(images), predict_labels(images); trains on labels
 CAPABILITIES = (ENCODER, DECODER, PRIOR, TRAVERSABLE, PAIRED_DOMAINS, CLASSIFIER)
 
 
@@ -52,7 +52,8 @@ class CodePart:
         size: number of code dims in this part.
         kind: "gaussian" (prior N(0, 1)), "uniform" (prior U(-1, 1)), "categorical" (one-hot
             of `size` classes; `encode` gives class probabilities), "noise" (prior N(0, 1),
-            not inferred: `encode` gives 0), or "map" (a flattened feature map of `shape`).
+            not inferred: `encode` gives 0), "map" (a flattened feature map of `shape`) or
+            "feature" (a deterministic feature vector without a prior, e.g. D2AE's branches).
         traversable: `traverse` may sweep each dim of this part on its own.
         shape: the part's array shape before flattening (maps), else `(size,)`.
         description: one line for docs and `describe_code()`.
@@ -113,6 +114,35 @@ def check_codes(codes, code_dim, name="codes"):
     if not np.isfinite(array).all():
         raise ValueError(f"{name} contain NaN or inf values.")
     return array
+
+
+def check_labels(labels, num_classes, num=None, name="labels"):
+    """Validates class labels `(n,)` (or `(n, 1)`) in 0..num_classes-1; returns them as int32.
+
+    Args:
+        labels: integer class indices (float arrays holding whole numbers are accepted).
+        num_classes: the number of classes the model predicts.
+        num: the number of images they label (checked when given).
+        name: what the message calls them.
+    """
+    if labels is None:
+        raise ValueError(f"{name} are missing: this model trains on (images, labels) pairs.")
+    array = np.asarray(labels)
+    if array.ndim == 2 and array.shape[1] == 1:
+        array = array[:, 0]
+    if array.ndim != 1:
+        raise ValueError(f"{name} must be class indices of shape (n,), got shape {array.shape}"
+                         + (" (one-hot? use labels.argmax(axis=1))." if array.ndim == 2 else "."))
+    if num is not None and len(array) != num:
+        raise ValueError(f"{num} images but {len(array)} {name}.")
+    if not np.issubdtype(array.dtype, np.number) or not np.isfinite(array).all() or \
+            not np.array_equal(array, np.round(array)):
+        raise ValueError(f"{name} must be whole class indices, got dtype {array.dtype}"
+                         f"{' with fractional or non-finite values' if array.size else ''}.")
+    if array.size and (array.min() < 0 or array.max() >= num_classes):
+        raise ValueError(f"{name} must be in 0..{num_classes - 1} (num_classes={num_classes}), "
+                         f"got range {int(array.min())}..{int(array.max())}.")
+    return array.astype(np.int32)
 
 
 def check_finite(**values):

@@ -31,7 +31,8 @@ class Method:
         paper: the reference, "Authors Year, Title, Venue".
         hyperparameters: its own strength/architecture arguments, as CLI flags.
         data: what a train step takes: "images", "factor_batches" (one factor varies per
-            batch, with the group index) or "domain_pairs" (unpaired (a, b) batches).
+            batch, with the group index), "domain_pairs" (unpaired (a, b) batches) or
+            "labelled_images" ((images, class labels) batches; `data.labelled_batches`).
         recipe: the recipe that reproduces its paper figure.
     """
 
@@ -69,6 +70,16 @@ class Method:
 
     def build(self, **config):
         return self.cls(**config)
+
+
+def _boolean(text):
+    """A CLI boolean: true/false, yes/no, 1/0."""
+    value = str(text).strip().lower()
+    if value in ("true", "yes", "1"):
+        return True
+    if value in ("false", "no", "0"):
+        return False
+    raise ValueError(f"expected true or false, got {text!r}")
 
 
 _LATENT_DIM = Hyperparameter("latent_dim", int, "latent dimensions")
@@ -121,6 +132,22 @@ METHODS = {method.name: method for method in (
             Hyperparameter("confusion_weight", float, "weight of E1's domain confusion"),
             Hyperparameter("specific_code", str, "map or global")),
            data="domain_pairs", recipe="recipes/press2019_glasses.py"),
+    Method("d2ae", "D2AE", "Liu et al. 2018, Exploring Disentangled Feature Representation "
+           "Beyond Face Identification, CVPR",
+           (Hyperparameter("identity_dim", int, "dims of the distilled (identity) feature f_T"),
+            Hyperparameter("rest_dim", int, "dims of the dispelled feature f_P"),
+            Hyperparameter("identity_weight", float, "lambda_T: identity cross-entropy weight"),
+            Hyperparameter("dispel_weight", float, "lambda_P: weight of fooling C_P"),
+            Hyperparameter("reconstruction_weight", float,
+                           "lambda_X: weight of the summed squared error ([0, 1] pixels)")),
+           data="labelled_images", recipe="recipes/liu2018_d2ae_swap.py"),
+    Method("deep_vib", "DeepVIB", "Alemi et al. 2017, Deep Variational Information "
+           "Bottleneck, ICLR",
+           (Hyperparameter("bottleneck_dim", int, "K, dims of the stochastic code z"),
+            Hyperparameter("beta", float, "weight of KL(q(z|x) || N(0, I)) (Eq. 6)"),
+            Hyperparameter("num_samples", int, "z draws averaged at test time"),
+            Hyperparameter("deterministic", _boolean, "the baseline without noise and KL")),
+           data="labelled_images", recipe="recipes/alemi2017_vib_beta.py"),
 )}
 
 

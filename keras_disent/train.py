@@ -316,9 +316,16 @@ def write_figures(model, dataset, run_dir, seed=0):
 
 
 def reconstruction_metrics(model, dataset, num=2000, seed=0):
-    """Loss terms of the model (recon, kl, loss per image) on `num` random images."""
-    _, images = dataset.sample(num, seed=seed + 1)
-    logs = model.evaluate(images, batch_size=100, verbose=0, return_dict=True)
+    """Loss terms of the model (recon, kl, loss per image; accuracy for a classifier, on the
+    dataset's labels) on `num` random images."""
+    from keras_disent import contract, data
+
+    if contract.CLASSIFIER in getattr(model, "capabilities", ()):
+        labels, images = data.labelled_sample(dataset, num, seed=seed + 1)
+        logs = model.evaluate(images, labels, batch_size=100, verbose=0, return_dict=True)
+    else:
+        _, images = dataset.sample(num, seed=seed + 1)
+        logs = model.evaluate(images, batch_size=100, verbose=0, return_dict=True)
     return {key: float(value) for key, value in logs.items()} | {"num_images": num}
 
 

@@ -232,6 +232,28 @@ def run_numpy_api_test(case):
         with pytest.raises(contract.MissingCapabilityError, match="'prior' capability"):
             model.sample(2)
 
+    if contract.CLASSIFIER in caps:
+        probabilities = model.class_probabilities(images)
+        assert probabilities.shape == (n, model.num_classes)
+        np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
+        np.testing.assert_allclose(model.class_probabilities(images), probabilities, atol=1e-6)
+        predicted = model.predict_labels(images)
+        assert predicted.shape == (n,) and predicted.dtype == np.int32
+        np.testing.assert_array_equal(predicted, probabilities.argmax(axis=1))
+        model.compile(model.default_optimizer())
+        with pytest.raises(ValueError, match=r"trains on \(images, labels\)"):
+            model.fit(images, batch_size=n, epochs=1, verbose=0)
+        with pytest.raises(ValueError, match=rf"must be in 0..{model.num_classes - 1}"):
+            model.fit(images, np.full(n, model.num_classes), batch_size=n, verbose=0)
+        with pytest.raises(ValueError, match="whole class indices"):
+            model.fit(images, np.full(n, 0.5), batch_size=n, verbose=0)
+        with pytest.raises(ValueError, match="one-hot"):
+            model.fit(images, np.eye(model.num_classes)[np.zeros(n, int)], batch_size=n,
+                      verbose=0)
+    else:
+        with pytest.raises(contract.MissingCapabilityError, match="'classifier' capability"):
+            model.class_probabilities(images)
+
     if contract.TRAVERSABLE in caps:
         dims = model.traversable_dims()
         assert dims

@@ -34,7 +34,18 @@ def _pairs(images):
     return make
 
 
+def _with_labels(images, num_classes):
+    def make(n, seed):
+        return images(n, seed), (np.arange(n) % num_classes).astype("int32")
+    return make
+
+
 SMALL, GAN = _images((32, 32, 1)), _images((16, 16, 1))
+D2AE_TINY = dict(num_classes=3, identity_dim=2, rest_dim=3, image_shape=(32, 32, 1),
+                 conv_channels=(8, 8), dense_units=(16,), trunk_dim=16, branch_units=8,
+                 adversary_units=(8,), seed=3)
+VIB_TINY = dict(num_classes=4, bottleneck_dim=3, image_shape=(16, 16, 1), encoder_units=(16,),
+                num_samples=3, seed=3)
 CASES = [
     harness.ModelCase("beta_vae", lambda: models.BetaVAE(latent_dim=3, beta=4.0, **VAE_TINY),
                       SMALL, SMALL, VAE_CAPS),
@@ -54,6 +65,13 @@ CASES = [
     harness.ModelCase("content_transfer", lambda: models.ContentTransfer(**TRANSFER_TINY),
                       _pairs(SMALL), SMALL,
                       frozenset({contract.ENCODER, contract.DECODER, contract.PAIRED_DOMAINS})),
+    harness.ModelCase("d2ae", lambda: models.D2AE(**D2AE_TINY), _with_labels(SMALL, 3), SMALL,
+                      frozenset({contract.ENCODER, contract.DECODER, contract.CLASSIFIER})),
+    harness.ModelCase("deep_vib", lambda: models.DeepVIB(**VIB_TINY), _with_labels(GAN, 4), GAN,
+                      frozenset({contract.ENCODER, contract.CLASSIFIER})),
+    harness.ModelCase("deep_vib_deterministic", lambda: models.DeepVIB(deterministic=True,
+                                                                       **VIB_TINY),
+                      _with_labels(GAN, 4), GAN, frozenset({contract.ENCODER, contract.CLASSIFIER})),
 ]
 IDS = [case.name for case in CASES]
 

@@ -68,16 +68,20 @@ def read_idx(path):
     return np.frombuffer(payload, dtype).reshape(dims)
 
 
-def idx(images_path, labels_path=None, name=None):
+def idx(images_path, labels_path=None, name=None, split="train"):
     """MNIST-family IDX images (and labels) as an `ImageArrayDataset`.
 
     `images_path` may also be a directory holding `train-images-idx3-ubyte[.gz]` and
-    `train-labels-idx1-ubyte[.gz]` (Debian: /usr/share/datasets/fashion-mnist).
+    `train-labels-idx1-ubyte[.gz]` (Debian: /usr/share/datasets/fashion-mnist); `split="test"`
+    reads its `t10k-*` files instead.
     """
+    if split not in ("train", "test"):
+        raise ValueError(f"split must be 'train' or 'test', got {split!r}.")
     if os.path.isdir(images_path):
         directory = images_path
-        images_path = _find(directory, "train-images-idx3-ubyte")
-        labels_path = labels_path or _find(directory, "train-labels-idx1-ubyte")
+        stem = "train" if split == "train" else "t10k"
+        images_path = _find(directory, f"{stem}-images-idx3-ubyte")
+        labels_path = labels_path or _find(directory, f"{stem}-labels-idx1-ubyte")
     images = read_idx(images_path)
     labels = read_idx(labels_path) if labels_path else None
     return ImageArrayDataset(images, labels, name=name or os.path.basename(images_path))

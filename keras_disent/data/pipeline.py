@@ -46,17 +46,22 @@ class RandomBatches(SeededEpochs):
         steps_per_epoch: batches per epoch.
         seed: base seed.
         with_factors: yield `(images, factors)` instead of images alone.
+        label_factor: with `with_factors`, yield only this factor's column, as int32 class
+            labels `(batch,)` (see `data.labelled_batches`).
     """
 
     def __init__(self, dataset, batch_size=64, steps_per_epoch=1000, seed=0,
-                 with_factors=False, **kwargs):
+                 with_factors=False, label_factor=None, **kwargs):
         super().__init__(batch_size, steps_per_epoch, seed, **kwargs)
         self.dataset = dataset
         self.with_factors = with_factors
+        self.label_factor = label_factor
 
     def __getitem__(self, index):
         factors = self.dataset.sample_factors(self.batch_size, self.rng(index))
         images = self.dataset.images_from_factors(factors)
+        if self.with_factors and self.label_factor is not None:
+            return images, factors[:, self.label_factor].astype(np.int32)
         if self.with_factors:
             return images, factors
         return images

@@ -109,6 +109,8 @@ class DisentModel(keras.Model):
             return
         if isinstance(x, keras.utils.PyDataset) and len(x):
             x, y = x[0], None
+        if contract.CLASSIFIER in self.capabilities:
+            self._check_training_labels(x, y)
         if isinstance(x, np.ndarray):  # the images themselves: any shape error is reported
             check_images(x, image_shape, "training images")
         # In a tuple (images, group) or a second input (domain B images), the image-shaped
@@ -117,6 +119,19 @@ class DisentModel(keras.Model):
         for part in others:
             if isinstance(part, np.ndarray) and tuple(part.shape[1:]) == tuple(image_shape):
                 check_images(part, image_shape, "training images")
+
+    def _check_training_labels(self, x, y):
+        """A model that learns from labels gets them, as whole numbers in 0..num_classes-1."""
+        if y is None and isinstance(x, (tuple, list)) and len(x) == 2:
+            x, y = x
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} trains on (images, labels): call fit(images, labels) or "
+                "fit a dataset that yields (images, labels) batches, e.g. "
+                "keras_disent.data.labelled_batches(dataset, label=...).")
+        num = len(x) if isinstance(x, np.ndarray) else None
+        contract.check_labels(keras.ops.convert_to_numpy(y) if not isinstance(y, np.ndarray)
+                              else y, self.num_classes, num, "training labels")
 
     def train_step(self, *args):
         return training.train_step(self, *args)
@@ -182,6 +197,16 @@ class DisentModel(keras.Model):
         """A Keras model images -> codes `(n, code_dim)`, equal to `encode` (for export)."""
         self.require(contract.ENCODER, "build an encoder network")
         raise NotImplementedError
+
+    def class_probabilities(self, images, batch_size=256):
+        """Class probabilities `(n, num_classes)` of images (capability "classifier")."""
+        self.require(contract.CLASSIFIER, "classify images")
+        raise NotImplementedError
+
+    def predict_labels(self, images, batch_size=256):
+        """The most probable class of each image: int `(n,)` (capability "classifier")."""
+        self.require(contract.CLASSIFIER, "classify images")
+        return np.argmax(self.class_probabilities(images, batch_size), axis=1).astype(np.int32)
 
     def sample(self, num, seed=None, batch_size=256):
         """`num` images decoded from codes drawn from the prior."""

@@ -18,7 +18,7 @@ from keras_disent.training.optimizer_group import OptimizerGroup
 from keras_disent.training.phase import Phase
 
 __all__ = ["OptimizerGroup", "Phase", "describe_optimizers", "enable_determinism",
-           "phase_optimizer", "test_step", "train_step"]
+           "input_gradient", "phase_optimizer", "test_step", "train_step"]
 
 
 def enable_determinism():
@@ -123,3 +123,10 @@ def train_step(model, *args):
 def test_step(model, *args):
     """Evaluates `model.compute_losses(data, training=False)` and updates the trackers."""
     return _backend_module().test_step(model, *args)
+
+
+def input_gradient(loss_fn, inputs):
+    """The gradient of a scalar `loss_fn(inputs)` (written with keras.ops) with respect to the
+    numpy array `inputs`, as numpy: what a gradient-sign attack needs. The model's weights are
+    constants here; no state changes."""
+    return _backend_module().input_gradient(loss_fn, inputs)

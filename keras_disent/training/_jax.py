@@ -82,3 +82,9 @@ def test_step(model, state, data):
     )
     results, metrics_values = _update_trackers(model, metrics_values, logs)
     return results, (trainable, non_trainable, metrics_values)
+
+
+def input_gradient(loss_fn, inputs):
+    import numpy as np
+
+    return np.asarray(jax.grad(loss_fn)(jax.numpy.asarray(inputs)))

@@ -22,3 +22,11 @@ def train_step(model, data):
 def test_step(model, data):
     _, logs = model.compute_losses(data, training=False)
     return model.update_trackers(logs)
+
+
+def input_gradient(loss_fn, inputs):
+    x = tf.convert_to_tensor(inputs)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        loss = loss_fn(x)
+    return tape.gradient(loss, x).numpy()

@@ -27,3 +27,11 @@ def train_step(model, data):
 def test_step(model, data):
     _, logs = model.compute_losses(data, training=False)
     return model.update_trackers(logs)
+
+
+def input_gradient(loss_fn, inputs):
+    import keras
+
+    x = keras.ops.convert_to_tensor(inputs).detach().requires_grad_(True)
+    (grad,) = torch.autograd.grad(loss_fn(x), [x])
+    return grad.detach().cpu().numpy()
