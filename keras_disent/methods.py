@@ -72,16 +72,6 @@ class Method:
         return self.cls(**config)
 
 
-def _boolean(text):
-    """A CLI boolean: true/false, yes/no, 1/0."""
-    value = str(text).strip().lower()
-    if value in ("true", "yes", "1"):
-        return True
-    if value in ("false", "no", "0"):
-        return False
-    raise ValueError(f"expected true or false, got {text!r}")
-
-
 _LATENT_DIM = Hyperparameter("latent_dim", int, "latent dimensions")
 _VAE_NETWORK = (_LATENT_DIM,)
 
@@ -145,8 +135,7 @@ METHODS = {method.name: method for method in (
            "Bottleneck, ICLR",
            (Hyperparameter("bottleneck_dim", int, "K, dims of the stochastic code z"),
             Hyperparameter("beta", float, "weight of KL(q(z|x) || N(0, I)) (Eq. 6)"),
-            Hyperparameter("num_samples", int, "z draws averaged at test time"),
-            Hyperparameter("deterministic", _boolean, "the baseline without noise and KL")),
+            Hyperparameter("num_samples", int, "z draws averaged at test time")),
            data="labelled_images", recipe="recipes/alemi2017_vib_beta.py"),
 )}
 

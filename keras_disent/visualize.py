@@ -89,7 +89,7 @@ def reconstruction_figure(model, images, path):
 
 
 _COLORS = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
-           (140, 86, 75), (227, 119, 194), (127, 127, 127)]
+           (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207)]
 
 
 def _tick(value):
@@ -175,3 +175,63 @@ def line_plot(series, path, title="", xlabel="", ylabel="", hlines=None, size=(5
 def grid_figure(images, path, labels=None, scale=2):
     """Writes `(rows, cols, H, W, C)` images as one PNG grid with optional row labels."""
     return _save(image_grid(images, labels, scale), path)
+
+
+def scatter_plot(points, labels, path, title="", class_names=None, spreads=None,
+                 size=(560, 560)):
+    """Writes a 2-D scatter PNG coloured by class (e.g. a 2-D bottleneck embedding).
+
+    Args:
+        points: `(n, 2)` coordinates.
+        labels: int `(n,)` class of each point (colour; up to 10 distinct colours).
+        path: output PNG path.
+        title: text on top.
+        class_names: legend text per class (default: the class numbers).
+        spreads: optional `(n, 2)` standard deviations, drawn as ellipses around the first
+            200 points (the posterior's spread, as in Alemi et al. Fig. 2).
+    """
+    points = np.asarray(points, np.float64)
+    labels = np.asarray(labels).astype(int)
+    if points.ndim != 2 or points.shape[1] != 2 or len(points) != len(labels):
+        raise ValueError(f"scatter_plot needs points (n, 2) and labels (n,), got "
+                         f"{points.shape} and {labels.shape}.")
+    low = np.percentile(points, 0.5, axis=0)
+    high = np.percentile(points, 99.5, axis=0)
+    span = np.where(high > low, high - low, 1.0)
+    low, high = low - 0.05 * span, high + 0.05 * span
+    width, height = size
+    left, right, top, bottom = 48, 110, 28, 36
+    picture = Image.new("RGB", size, (255, 255, 255))
+    draw = ImageDraw.Draw(picture)
+
+    def to_pixel(x, y):
+        return (left + (x - low[0]) / (high[0] - low[0]) * (width - left - right),
+                height - bottom - (y - low[1]) / (high[1] - low[1]) * (height - top - bottom))
+
+    draw.rectangle([left, top, width - right, height - bottom], outline=(0, 0, 0))
+    for fraction in np.linspace(0.0, 1.0, 5):
+        px, _ = to_pixel(low[0] + fraction * (high[0] - low[0]), low[1])
+        draw.text((px - 12, height - bottom + 6), _tick(low[0] + fraction * (high[0] - low[0])),
+                  fill=(0, 0, 0))
+        _, py = to_pixel(low[0], low[1] + fraction * (high[1] - low[1]))
+        draw.text((2, py - 6), _tick(low[1] + fraction * (high[1] - low[1])), fill=(0, 0, 0))
+    draw.text((left, 6), title, fill=(0, 0, 0))
+    if spreads is not None:
+        spreads = np.asarray(spreads, np.float64)
+        for (x, y), (sx, sy), label in list(zip(points, spreads, labels))[:200]:
+            x0, y0 = to_pixel(x - sx, y - sy)
+            x1, y1 = to_pixel(x + sx, y + sy)
+            color = tuple(int(c + (255 - c) * 0.6) for c in _COLORS[label % len(_COLORS)])
+            draw.ellipse([min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)], outline=color)
+    inside = np.all((points >= low) & (points <= high), axis=1)
+    for (x, y), label in zip(points[inside], labels[inside]):
+        px, py = to_pixel(x, y)
+        draw.ellipse([px - 1.5, py - 1.5, px + 1.5, py + 1.5],
+                     fill=_COLORS[label % len(_COLORS)])
+    for i, label in enumerate(np.unique(labels)):
+        name = class_names[label] if class_names is not None else str(label)
+        y = top + 4 + 14 * i
+        draw.rectangle([width - right + 8, y + 3, width - right + 16, y + 11],
+                       fill=_COLORS[label % len(_COLORS)])
+        draw.text((width - right + 20, y), str(name), fill=(0, 0, 0))
+    return _save(picture, path)

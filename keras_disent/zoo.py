@@ -383,6 +383,13 @@ def convert(folder, name=None, index=None, samples=None, notes=""):
 def headline_metric(entry):
     """The one number the README table shows for an entry, as text (e.g. "MIG 0.214")."""
     measured = entry.metrics.get("metrics", {})
+    if "test_error_pct" in measured:
+        return f"test error {measured['test_error_pct']:.2f}%"
+    if "probes" in measured:
+        label = measured["probes"]["label"] or "label"
+        kept = measured["probes"]["identity"][label]["nonlinear"]
+        dispelled = measured["probes"]["rest"][label]["nonlinear"]
+        return f"identity acc. f_T {kept:.3f} / f_P {dispelled:.3f}"
     if "mig" in measured:
         return f"MIG {measured['mig']['mig']:.3f}"
     if "categorical_accuracy" in measured:

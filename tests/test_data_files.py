@@ -33,6 +33,13 @@ def test_idx_round_trip_and_directory_form(tmp_path, suffix):
     assert dataset.name == "fashion_mnist"
     np.testing.assert_array_equal(dataset.labels, labels)
     np.testing.assert_allclose(dataset.images([2])[0, ..., 0], images[2] / 255.0, rtol=1e-6)
+    write_idx(str(tmp_path / f"t10k-images-idx3-ubyte{suffix}"), images[:3])
+    write_idx(str(tmp_path / f"t10k-labels-idx1-ubyte{suffix}"), labels[:3])
+    test = data.idx(str(tmp_path), split="test")
+    assert len(test) == 3
+    np.testing.assert_array_equal(test.labels, labels[:3])
+    with pytest.raises(ValueError, match="split must be 'train' or 'test'"):
+        data.idx(str(tmp_path), split="validation")
 
 
 def test_idx_errors(tmp_path):

@@ -233,8 +233,9 @@ class D2AE(DisentModel):
                                   description="f_P, dispelled: everything but the identity"))
 
     def _encoder_outputs(self, batch):
-        identity, rest = self.features(ops.convert_to_tensor(batch), training=False)
-        return ops.convert_to_numpy(ops.concatenate([identity, rest], axis=1))
+        trunk = np.maximum(self.trunk.predict_on_batch(batch), 0.0)
+        return np.concatenate([self.distil.predict_on_batch(trunk),
+                               self.dispel.predict_on_batch(trunk)], axis=1)
 
     def encode(self, images, batch_size=256):
         """`[f_T, f_P]` `(n, identity_dim + rest_dim)` of images in [0, 1]."""
