@@ -33,6 +33,8 @@ flags.DEFINE_string("out", "runs/liu2018_d2ae", "Run directory.")
 flags.DEFINE_string("data", "objects3d", "objects3d, dsprites or fashion_mnist_idx:DIR.")
 flags.DEFINE_string("label", None, "The identity factor (default: shape for ground-truth data).")
 flags.DEFINE_integer("steps", 6000, "Training steps.")
+flags.DEFINE_float("dispel_weight", None, "lambda_P (default: the paper's 0.1).")
+flags.DEFINE_integer("adversary_steps", 1, "Updates of the adversary C_P per train step.")
 flags.DEFINE_integer("batch_size", 64, "Batch size.")
 flags.DEFINE_integer("seed", 0, "Seed of data order, initialisation and figures.")
 flags.DEFINE_bool("smoke", False, "Tiny CPU run: 60 steps, small probes.")
@@ -101,7 +103,11 @@ def main(argv):
     steps = 60 if FLAGS.smoke else FLAGS.steps
     steps_per_epoch = min(30 if FLAGS.smoke else 500, steps)
     num_train, num_test = (300, 200) if FLAGS.smoke else (5000, 2000)
-    model = D2AE(num_classes=num_classes, image_shape=dataset.image_shape, seed=FLAGS.seed)
+    weights = {"adversary_steps": FLAGS.adversary_steps}
+    if FLAGS.dispel_weight is not None:
+        weights["dispel_weight"] = FLAGS.dispel_weight
+    model = D2AE(num_classes=num_classes, image_shape=dataset.image_shape, seed=FLAGS.seed,
+                 **weights)
     batches = data.labelled_batches(dataset, label, FLAGS.batch_size, steps_per_epoch,
                                     seed=FLAGS.seed)
     command = "python " + " ".join([os.path.relpath(sys.argv[0])] + sys.argv[1:])

@@ -206,3 +206,15 @@ def test_cli_trains_d2ae_on_a_factor(tmp_path):
     assert model.num_classes == 6 and model.identity_dim == 3
     config = runs.read_json(str(tmp_path / "config.json"))
     assert set(config["optimizers"]) == {"autoencoder", "adversary"}
+
+
+def test_d2ae_adversary_steps_update_the_adversary_more_often():
+    images, labels, _ = _two_class_images(8, 8)
+    model = _tiny_d2ae(adversary_steps=3)
+    model.compile(model.default_optimizer())
+    model.fit(images, labels, batch_size=8, epochs=1, verbose=0)
+    members = model.optimizer.members
+    assert int(keras.ops.convert_to_numpy(members["adversary"].iterations)) == 3
+    assert int(keras.ops.convert_to_numpy(members["autoencoder"].iterations)) == 1
+    with pytest.raises(ValueError, match="adversary_steps must be a positive integer"):
+        _tiny_d2ae(adversary_steps=0)

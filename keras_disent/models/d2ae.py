@@ -70,6 +70,8 @@ class D2AE(DisentModel):
         branch_units: hidden units of each branch.
         adversary_units: hidden layers of C_P.
         identity_weight, dispel_weight, reconstruction_weight: lambda_T, lambda_P, lambda_X.
+        adversary_steps: updates of C_P per train step (on the same batch; 1 in the paper's
+            alternation). More make a stronger adversary for the encoder to fool.
         seed: unused by training (no noise); recorded for the contract.
 
     Trains on `(images, identity labels)` batches. Logs: loss, recon, identity_ce,
@@ -90,7 +92,8 @@ class D2AE(DisentModel):
                  conv_channels=(32, 32, 64, 64), dense_units=(256,), kernel_size=4,
                  trunk_dim=256, branch_units=256, adversary_units=(256, 256),
                  identity_weight=1.0, dispel_weight=0.1,
-                 reconstruction_weight=RECONSTRUCTION_WEIGHT, seed=None, **kwargs):
+                 reconstruction_weight=RECONSTRUCTION_WEIGHT, adversary_steps=1, seed=None,
+                 **kwargs):
         super().__init__(**kwargs)
         contract.check_finite(identity_weight=identity_weight, dispel_weight=dispel_weight,
                               reconstruction_weight=reconstruction_weight)
@@ -114,6 +117,7 @@ class D2AE(DisentModel):
         self.identity_weight = float(identity_weight)
         self.dispel_weight = float(dispel_weight)
         self.reconstruction_weight = float(reconstruction_weight)
+        self.adversary_steps = check_count(adversary_steps, "adversary_steps")
         self.seed = seed
         self.trunk = networks.conv_encoder(self.image_shape, self.trunk_dim, self.conv_channels,
                                            self.kernel_size, self.dense_units, name="trunk")
@@ -137,7 +141,8 @@ class D2AE(DisentModel):
                       branch_units=self.branch_units,
                       adversary_units=list(self.adversary_units),
                       identity_weight=self.identity_weight, dispel_weight=self.dispel_weight,
-                      reconstruction_weight=self.reconstruction_weight, seed=self.seed)
+                      reconstruction_weight=self.reconstruction_weight,
+                      adversary_steps=self.adversary_steps, seed=self.seed)
         return config
 
     def default_optimizer(self, learning_rate=None):
@@ -210,9 +215,10 @@ class D2AE(DisentModel):
                        + self.dispel.trainable_variables
                        + self.identity_classifier.trainable_variables
                        + self.decoder.trainable_variables)
-        return [training.Phase(self.autoencoder_loss, autoencoder, "autoencoder"),
-                training.Phase(self.adversary_loss, self.adversary.trainable_variables,
-                               "adversary")]
+        adversary = training.Phase(self.adversary_loss, self.adversary.trainable_variables,
+                                   "adversary")
+        return ([training.Phase(self.autoencoder_loss, autoencoder, "autoencoder")]
+                + [adversary] * self.adversary_steps)
 
     def compute_losses(self, data, training=False):
         loss, logs = self.autoencoder_loss(data, training)

@@ -49,7 +49,9 @@ class DeepVIB(DisentModel):
         image_shape: input image shape.
         encoder_units: hidden ReLU layers of the encoder MLP.
         num_samples: z draws averaged at test time.
-        deterministic: the baseline without noise and KL (beta is then ignored).
+        deterministic: the baseline without noise and KL (beta is then ignored). Not a CLI
+            flag (`--deterministic` there asks for deterministic kernels): the recipe
+            `recipes/alemi2017_vib_beta.py` trains the baseline beside the sweep.
         seed: seed of the noise.
 
     Trains on `(images, labels)` batches (e.g. `data.labelled_batches`). Logs: loss,
