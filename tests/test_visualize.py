@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 from PIL import Image
 
 from helpers import tiny_beta_vae
@@ -44,3 +45,20 @@ def test_line_plot_draws_series_where_the_data_are(tmp_path):
     assert rows[cols == left].mean() > rows[cols == right].mean()
     with np.testing.assert_raises(ValueError):
         visualize.line_plot({"empty": ([], [])}, str(tmp_path / "e.png"))
+
+
+def test_scatter_plot_colours_classes_and_checks_shapes(tmp_path):
+    from PIL import Image
+
+    from keras_disent import visualize
+
+    rng = np.random.default_rng(0)
+    labels = np.repeat([0, 1], 50)
+    points = rng.standard_normal((100, 2)) + 6.0 * labels[:, None]
+    path = visualize.scatter_plot(points, labels, str(tmp_path / "s.png"), title="t",
+                                  class_names=["zero", "one"], spreads=np.full((100, 2), 0.3))
+    pixels = np.asarray(Image.open(path).convert("RGB")).reshape(-1, 3)
+    colours = {tuple(c) for c in pixels}
+    assert tuple(visualize._COLORS[0]) in colours and tuple(visualize._COLORS[1]) in colours
+    with pytest.raises(ValueError, match=r"points \(n, 2\) and labels \(n,\)"):
+        visualize.scatter_plot(points[:, :1], labels, str(tmp_path / "bad.png"))

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from helpers import tiny_beta_vae
-from keras_disent import cli, runs, train, zoo
+from keras_disent import cli, contract, methods, runs, train, zoo
 from keras_disent.data import dsprites
 
 ENTRIES = zoo.read_index()
@@ -23,7 +23,9 @@ def test_entry_schema(name):
     entry = ENTRIES[name]
     for field in REQUIRED:
         assert getattr(entry, field) not in (None, ""), field
-    assert entry.name.split("_")[0] in ("beta", "infogan", "dcign", "factor", "content")
+    assert entry.name.split("_")[0] in ("beta", "infogan", "dcign", "factor", "content", "d2ae",
+                                        "deep")
+    assert methods.by_class(entry.cls).class_name == entry.cls
     model = zoo.build(entry)
     assert tuple(model.image_shape) == tuple(entry.input_shape)
     if entry.has_weights:
@@ -51,10 +53,15 @@ def test_entry_schema(name):
 @pytest.mark.parametrize("name", TRAINED)
 def test_trained_entry_loads_and_decodes(name):
     model = zoo.load(name)
-    z = np.zeros((2, model.latent_dim), "float32")
-    images = model.decode(z)
-    assert images.shape == (2,) + tuple(ENTRIES[name].input_shape)
-    assert np.isfinite(images).all() and images.min() >= 0 and images.max() <= 1
+    shape = tuple(ENTRIES[name].input_shape)
+    if contract.DECODER in model.capabilities:
+        images = model.decode(np.zeros((2, model.code_dim), "float32"))
+        assert images.shape == (2,) + shape
+        assert np.isfinite(images).all() and images.min() >= 0 and images.max() <= 1
+    if contract.CLASSIFIER in model.capabilities:
+        probabilities = model.class_probabilities(np.full((2,) + shape, 0.5, "float32"))
+        assert probabilities.shape == (2, model.num_classes)
+        np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
 
 
 def test_each_method_has_at_most_one_default():
