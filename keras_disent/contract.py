@@ -145,6 +145,14 @@ def check_labels(labels, num_classes, num=None, name="labels"):
     return array.astype(np.int32)
 
 
+def check_num_classes(num_classes):
+    """A classifier's number of classes: a whole number >= 2, as int."""
+    num_classes = check_count(num_classes, "num_classes")
+    if num_classes < 2:
+        raise ValueError(f"num_classes must be at least 2, got {num_classes}.")
+    return num_classes
+
+
 def check_finite(**values):
     """Raises ValueError for a hyperparameter that is not a finite number (NaN, inf, text)."""
     for name, value in values.items():

@@ -35,6 +35,7 @@ flags.DEFINE_string("label", None, "The identity factor (default: shape for grou
 flags.DEFINE_integer("steps", 6000, "Training steps.")
 flags.DEFINE_float("dispel_weight", None, "lambda_P (default: the paper's 0.1).")
 flags.DEFINE_integer("adversary_steps", 1, "Updates of the adversary C_P per train step.")
+flags.DEFINE_integer("rest_dim", None, "Dims of f_P (default: the class default, 16).")
 flags.DEFINE_integer("batch_size", 64, "Batch size.")
 flags.DEFINE_integer("seed", 0, "Seed of data order, initialisation and figures.")
 flags.DEFINE_bool("smoke", False, "Tiny CPU run: 60 steps, small probes.")
@@ -106,6 +107,8 @@ def main(argv):
     weights = {"adversary_steps": FLAGS.adversary_steps}
     if FLAGS.dispel_weight is not None:
         weights["dispel_weight"] = FLAGS.dispel_weight
+    if FLAGS.rest_dim is not None:
+        weights["rest_dim"] = FLAGS.rest_dim
     model = D2AE(num_classes=num_classes, image_shape=dataset.image_shape, seed=FLAGS.seed,
                  **weights)
     batches = data.labelled_batches(dataset, label, FLAGS.batch_size, steps_per_epoch,

@@ -33,6 +33,14 @@ def unpack_images(data):
     return ops.convert_to_tensor(x, dtype="float32")
 
 
+def leading_columns_network(encoder, image_shape, size):
+    """A Keras model images -> the first `size` columns of `encoder`'s output (the mean of a
+    posterior whose statistics are stacked), for export."""
+    images = keras.Input(image_shape, name="images")
+    codes = keras.layers.Lambda(lambda stats: stats[:, :size], name="codes")(encoder(images))
+    return keras.Model(images, codes, name="encoder_export")
+
+
 class DisentModel(keras.Model):
     """Base class of every method: the model contract plus the multi-backend train/test steps.
 
@@ -207,6 +215,13 @@ class DisentModel(keras.Model):
         """The most probable class of each image: int `(n,)` (capability "classifier")."""
         self.require(contract.CLASSIFIER, "classify images")
         return np.argmax(self.class_probabilities(images, batch_size), axis=1).astype(np.int32)
+
+    def accuracy(self, images, labels, batch_size=256):
+        """Fraction of `images` whose predicted label equals `labels` (capability
+        "classifier")."""
+        self.require(contract.CLASSIFIER, "classify images")
+        labels = contract.check_labels(labels, self.num_classes, len(images))
+        return float(np.mean(self.predict_labels(images, batch_size) == labels))
 
     def sample(self, num, seed=None, batch_size=256):
         """`num` images decoded from codes drawn from the prior."""
@@ -383,10 +398,7 @@ class GaussianVAE(DisentModel):
         return keras.Model(codes, images, name="decoder_export")
 
     def encoder_network(self):
-        images = keras.Input(self.image_shape, name="images")
-        stats = self.encoder(images)
-        codes = keras.layers.Lambda(lambda s: s[:, :self.latent_dim], name="codes")(stats)
-        return keras.Model(images, codes, name="encoder_export")
+        return leading_columns_network(self.encoder, self.image_shape, self.latent_dim)
 
     def kl_per_dim(self, images, batch_size=256):
         """Average KL(q(z_j|x) || p(z_j)) per latent dim over `images`: `(latent_dim,)`."""

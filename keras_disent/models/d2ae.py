@@ -5,7 +5,7 @@ import numpy as np
 from keras import layers, ops
 
 from keras_disent import contract, networks, training
-from keras_disent.contract import check_codes, check_count, check_images, check_labels, \
+from keras_disent.contract import check_codes, check_count, check_images, \
     predict_batched
 from keras_disent.models.base import DisentModel
 from keras_disent.speed import call_network
@@ -102,9 +102,7 @@ class D2AE(DisentModel):
                             ("reconstruction_weight", reconstruction_weight)):
             if value < 0:
                 raise ValueError(f"{name} must be >= 0, got {value}.")
-        self.num_classes = check_count(num_classes, "num_classes")
-        if self.num_classes < 2:
-            raise ValueError(f"num_classes must be at least 2, got {num_classes}.")
+        self.num_classes = contract.check_num_classes(num_classes)
         self.identity_dim = check_count(identity_dim, "identity_dim")
         self.rest_dim = check_count(rest_dim, "rest_dim")
         self.image_shape = tuple(int(d) for d in image_shape)
@@ -275,11 +273,6 @@ class D2AE(DisentModel):
         logits = predict_batched(self.identity_classifier.predict_on_batch, identity, batch_size)
         logits = logits - logits.max(axis=1, keepdims=True)
         return np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
-
-    def accuracy(self, images, labels, batch_size=256):
-        """Fraction of `images` whose identity C_T predicts correctly."""
-        labels = check_labels(labels, self.num_classes, len(images))
-        return float(np.mean(self.predict_labels(images, batch_size) == labels))
 
     def decoder_network(self):
         codes = keras.Input((self.code_dim,), name="codes")

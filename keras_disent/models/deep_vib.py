@@ -6,8 +6,8 @@ import numpy as np
 from keras import layers, ops
 
 from keras_disent import contract, losses
-from keras_disent.contract import check_count, check_images, check_labels, predict_batched
-from keras_disent.models.base import DisentModel
+from keras_disent.contract import check_count, check_images, predict_batched
+from keras_disent.models.base import DisentModel, leading_columns_network
 from keras_disent.speed import call_network
 
 # Alemi et al. Sec. 4.1: sigma = softplus(x - 5), so the posterior starts narrow.
@@ -73,9 +73,7 @@ class DeepVIB(DisentModel):
         contract.check_finite(beta=beta)
         if beta < 0:
             raise ValueError(f"beta must be >= 0, got {beta}.")
-        self.num_classes = check_count(num_classes, "num_classes")
-        if self.num_classes < 2:
-            raise ValueError(f"num_classes must be at least 2, got {num_classes}.")
+        self.num_classes = contract.check_num_classes(num_classes)
         self.bottleneck_dim = check_count(bottleneck_dim, "bottleneck_dim")
         self.beta = float(beta)
         self.image_shape = tuple(int(d) for d in image_shape)
@@ -202,16 +200,8 @@ class DeepVIB(DisentModel):
         probabilities /= probabilities.sum(axis=-1, keepdims=True)
         return probabilities.mean(axis=0).astype(np.float32)
 
-    def accuracy(self, images, labels, batch_size=256):
-        """Fraction of `images` whose predicted label equals `labels`."""
-        labels = check_labels(labels, self.num_classes, len(images))
-        return float(np.mean(self.predict_labels(images, batch_size) == labels))
-
     def encoder_network(self):
-        images = keras.Input(self.image_shape, name="images")
-        raw = self.encoder(images)
-        codes = keras.layers.Lambda(lambda r: r[:, :self.bottleneck_dim], name="codes")(raw)
-        return keras.Model(images, codes, name="encoder_export")
+        return leading_columns_network(self.encoder, self.image_shape, self.bottleneck_dim)
 
     def kl_per_dim(self, images, batch_size=256):
         """Average KL(q(z_j|x) || N(0, 1)) per bottleneck dim `(bottleneck_dim,)`."""
