@@ -4,17 +4,19 @@ from keras_disent.data.dsprites import DSprites, dsprites
 from keras_disent.data.ground_truth import GroundTruthDataset
 from keras_disent.data.arrays import ArrayGroundTruth, ImageArrayDataset
 from keras_disent.data.content_pairs import GlassesBenchmark, domain_pairs
+from keras_disent.data.multi_domain import DigitDomains, digit_domains
 from keras_disent.data.labels import label_factor, labelled_batches, labelled_sample, \
     num_classes
 from keras_disent.data.files import celeba_folder, dsprites_file, idx, mnist_csv, shapes3d_h5
 from keras_disent.data.objects3d import Objects3D, objects3d
 from keras_disent.data.synthetic import FactorObservations
 
-__all__ = ["ArrayGroundTruth", "DSprites", "DomainPairs", "FactorBatches", "FactorObservations",
-           "GlassesBenchmark", "GroundTruthDataset", "ImageArrayDataset", "Objects3D",
-           "RandomBatches", "ShuffledBatches", "celeba_folder", "domain_pairs", "dsprites",
-           "dsprites_file", "get", "idx", "label_factor", "labelled_batches",
-           "labelled_sample", "mnist_csv", "num_classes", "objects3d", "shapes3d_h5", "tfds"]
+__all__ = ["ArrayGroundTruth", "DSprites", "DigitDomains", "DomainPairs", "FactorBatches",
+           "FactorObservations", "GlassesBenchmark", "GroundTruthDataset", "ImageArrayDataset",
+           "Objects3D", "RandomBatches", "ShuffledBatches", "celeba_folder", "digit_domains",
+           "domain_pairs", "dsprites", "dsprites_file", "get", "idx", "label_factor",
+           "labelled_batches", "labelled_sample", "mnist_csv", "num_classes", "objects3d",
+           "shapes3d_h5", "tfds"]
 
 _BUILTIN = {"dsprites": dsprites, "objects3d": objects3d}
 _FILE_LOADERS = {"idx": idx, "fashion_mnist_idx": idx, "mnist_idx": idx, "mnist_csv": mnist_csv,
