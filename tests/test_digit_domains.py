@@ -133,3 +133,19 @@ def test_content_preservation_and_diversity_known_cases():
         2 * sigma / np.sqrt(np.pi), rel=0.02)
     with pytest.raises(ValueError, match="num_samples must be at least 2"):
         domain_transfer.translation_diversity(noisy, images, num_samples=1)
+
+
+def test_multi_domain_batches_mix_domains_and_repeat():
+    bench = DigitDomains(_digits(40))
+    batches = bench.batches(batch_size=30, steps_per_epoch=2, seed=5, with_labels=True)
+    images, (domains, labels) = batches[0]
+    assert images.shape == (30, 28, 28, 3) and domains.dtype == np.int32
+    assert set(domains.tolist()) == {0, 1, 2}
+    again_images, (again_domains, _) = batches[0]
+    np.testing.assert_array_equal(again_domains, domains)
+    np.testing.assert_allclose(again_images, images)
+    gray = images[domains == 0]
+    np.testing.assert_allclose(gray[..., 0], gray[..., 2])  # the mnist domain is gray
+    assert labels.shape == (30,) and labels.max() < 10
+    plain_images, plain_domains = bench.batches(batch_size=4, steps_per_epoch=1)[0]
+    assert plain_images.shape == (4, 28, 28, 3) and plain_domains.shape == (4,)

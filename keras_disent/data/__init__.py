@@ -13,10 +13,10 @@ from keras_disent.data.synthetic import FactorObservations
 
 __all__ = ["ArrayGroundTruth", "DSprites", "DigitDomains", "DomainPairs", "FactorBatches",
            "FactorObservations", "GlassesBenchmark", "GroundTruthDataset", "ImageArrayDataset",
-           "Objects3D", "RandomBatches", "ShuffledBatches", "celeba_folder", "digit_domains",
-           "domain_pairs", "dsprites", "dsprites_file", "get", "idx", "label_factor",
-           "labelled_batches", "labelled_sample", "mnist_csv", "num_classes", "objects3d",
-           "shapes3d_h5", "tfds"]
+           "MultiDomainBatches", "Objects3D", "RandomBatches", "ShuffledBatches",
+           "celeba_folder", "digit_domains", "domain_pairs", "dsprites", "dsprites_file", "get",
+           "idx", "label_factor", "labelled_batches", "labelled_sample", "mnist_csv",
+           "num_classes", "objects3d", "shapes3d_h5", "tfds"]
 
 _BUILTIN = {"dsprites": dsprites, "objects3d": objects3d}
 _FILE_LOADERS = {"idx": idx, "fashion_mnist_idx": idx, "mnist_idx": idx, "mnist_csv": mnist_csv,
@@ -60,7 +60,8 @@ def get(spec):
 
 def __getattr__(name):
     # The input pipeline needs keras (and so a backend); import it only when asked for.
-    if name in ("RandomBatches", "FactorBatches", "ShuffledBatches", "DomainPairs"):
+    if name in ("RandomBatches", "FactorBatches", "ShuffledBatches", "DomainPairs",
+                "MultiDomainBatches"):
         from keras_disent.data import pipeline
 
         return getattr(pipeline, name)

@@ -138,6 +138,13 @@ class DigitDomains:
                 "domains": np.full(num, index, np.int32), "texture_seeds": seeds,
                 "digit_indices": indices}
 
+    def batches(self, batch_size=64, steps_per_epoch=1000, seed=0, with_labels=False):
+        """A `keras.utils.PyDataset` of `(images, domain ids)` mixing every domain (see
+        `data.pipeline.MultiDomainBatches`)."""
+        from keras_disent.data.pipeline import MultiDomainBatches
+
+        return MultiDomainBatches(self, batch_size, steps_per_epoch, seed, with_labels)
+
     def all_images(self, domain, seed=0):
         """Every digit once in `domain` (textures from `seed`): `(images, labels)`."""
         indices = np.arange(len(self.digits))

@@ -179,3 +179,31 @@ class DomainPairs(SeededEpochs):
     def __getitem__(self, index):
         rng = self.rng(index)
         return self.sample_a(self.batch_size, rng), self.sample_b(self.batch_size, rng)
+
+
+class MultiDomainBatches(SeededEpochs):
+    """Batches of a `DigitDomains` benchmark mixing its domains: `(images, domain ids)`, each
+    example's domain drawn uniformly (UFDN / DRIT training: no class labels). With
+    `with_labels`, `(images, (domain ids, labels))`. Batch `i` of epoch `e` depends only on
+    `(seed, e, i)`.
+    """
+
+    def __init__(self, bench, batch_size=64, steps_per_epoch=1000, seed=0, with_labels=False,
+                 **kwargs):
+        super().__init__(batch_size, steps_per_epoch, seed, **kwargs)
+        self.bench = bench
+        self.with_labels = with_labels
+
+    def __getitem__(self, index):
+        rng = self.rng(index)
+        domains = rng.integers(0, self.bench.num_domains, self.batch_size)
+        digits = rng.integers(0, len(self.bench), self.batch_size)
+        seeds = rng.integers(0, 2 ** 31 - 1, self.batch_size)
+        images = np.empty((self.batch_size,) + self.bench.image_shape, np.float32)
+        for domain in np.unique(domains):
+            chosen = domains == domain
+            images[chosen] = self.bench.render(digits[chosen], int(domain), seeds[chosen])
+        domains = domains.astype(np.int32)
+        if self.with_labels:
+            return images, (domains, self.bench.digits.labels[digits].astype(np.int32))
+        return images, domains
