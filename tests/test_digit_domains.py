@@ -79,7 +79,10 @@ def test_mnist_csv_split_is_fixed_and_disjoint(tmp_path):
     train = digit_domains(f"mnist_csv:{path}", "train")
     test = digit_domains(f"mnist_csv:{path}", "test")
     assert (len(train), len(test)) == (200, 1000)
-    row_id = lambda d: d.digits.raw[:, 0, 0, 0] + 256 * d.digits.raw[:, 0, 1, 0].astype(int)  # noqa: E731
+
+    def row_id(bench):
+        return bench.digits.raw[:, 0, 0, 0] + 256 * bench.digits.raw[:, 0, 1, 0].astype(int)
+
     assert set(row_id(train)).isdisjoint(row_id(test))
     assert len(set(row_id(train)) | set(row_id(test))) == 1200
     again = digit_domains(f"mnist_csv:{path}", "train")

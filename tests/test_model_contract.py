@@ -71,7 +71,8 @@ CASES = [
                       frozenset({contract.ENCODER, contract.CLASSIFIER})),
     harness.ModelCase("deep_vib_deterministic", lambda: models.DeepVIB(deterministic=True,
                                                                        **VIB_TINY),
-                      _with_labels(GAN, 4), GAN, frozenset({contract.ENCODER, contract.CLASSIFIER})),
+                      _with_labels(GAN, 4), GAN,
+                      frozenset({contract.ENCODER, contract.CLASSIFIER})),
 ]
 IDS = [case.name for case in CASES]
 
