@@ -14,7 +14,7 @@ __version__ = "0.1.0"
 _SUBMODULES = ("allocator", "contract", "data", "losses", "methods", "metrics", "models", "networks",
                "runs", "speed", "train", "training", "visualize", "zoo")
 _MODEL_CLASSES = ("BetaTCVAE", "BetaVAE", "ContentTransfer", "D2AE", "DCIGN", "DeepVIB",
-                  "FactorVAE", "InfoGAN")
+                  "FactorVAE", "InfoGAN", "UFDN")
 
 __all__ = list(_MODEL_CLASSES) + [name for name in _SUBMODULES
                                   if name not in ("allocator", "runs", "train", "training")]

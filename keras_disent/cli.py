@@ -68,9 +68,11 @@ def cmd_train(args):
 
     method = methods.get(args.method)
     names = _metric_names(args.metrics)
-    if method.data == "domain_pairs":
-        raise SystemExit(f"error: {method.name} trains on unpaired batches of two domains; "
-                         f"run its recipe: python {method.recipe} --smoke")
+    if method.data in ("domain_pairs", "multi_domain"):
+        what = ("unpaired batches of two domains" if method.data == "domain_pairs" else
+                "batches of several domains with their domain ids")
+        raise SystemExit(f"error: {method.name} trains on {what}; run its recipe: "
+                         f"python {method.recipe} --smoke")
     dataset = data.get(args.dataset)
     _seed_everything(args)
     model = method.build(**_method_config(method, args, dataset))

@@ -31,8 +31,9 @@ class Method:
         paper: the reference, "Authors Year, Title, Venue".
         hyperparameters: its own strength/architecture arguments, as CLI flags.
         data: what a train step takes: "images", "factor_batches" (one factor varies per
-            batch, with the group index), "domain_pairs" (unpaired (a, b) batches) or
-            "labelled_images" ((images, class labels) batches; `data.labelled_batches`).
+            batch, with the group index), "domain_pairs" (unpaired (a, b) batches),
+            "labelled_images" ((images, class labels) batches; `data.labelled_batches`) or
+            "multi_domain" ((images, domain ids) batches; `DigitDomains.batches`).
         recipe: the recipe that reproduces its paper figure.
     """
 
@@ -137,6 +138,13 @@ METHODS = {method.name: method for method in (
             Hyperparameter("beta", float, "weight of KL(q(z|x) || N(0, I)) (Eq. 6)"),
             Hyperparameter("num_samples", int, "z draws averaged at test time")),
            data="labelled_images", recipe="recipes/alemi2017_vib_beta.py"),
+    Method("ufdn", "UFDN", "Liu, Yeh, Wang 2018, A Unified Feature Disentangler for "
+           "Multi-Domain Image Translation and Manipulation, NeurIPS",
+           (_LATENT_DIM,
+            Hyperparameter("beta", float, "KL weight"),
+            Hyperparameter("domain_weight", float, "weight of fooling the domain "
+                           "discriminator on z")),
+           data="multi_domain", recipe="recipes/liu2018_ufdn_digits.py"),
 )}
 
 

@@ -62,6 +62,9 @@ def test_errors_say_what_to_do(tmp_path, capsys):
                   "--out", str(tmp_path / "y")])
     with pytest.raises(SystemExit, match="recipes/press2019_glasses.py"):
         cli.run(["train", "content_transfer", "--out", str(tmp_path / "z")])
+    with pytest.raises(SystemExit, match="^error: ufdn trains on batches of several domains "
+                                         "with their domain ids; run its recipe"):
+        cli.run(["train", "ufdn", "--out", str(tmp_path / "u")])
     with pytest.raises(SystemExit, match="dc_ign needs a dataset with ground-truth factors"):
         cli.run(["train", "dc_ign", "--dataset", "dsprites", "--intrinsic-factor", "colour",
                   "--out", str(tmp_path / "z")])

@@ -40,7 +40,15 @@ def _with_labels(images, num_classes):
     return make
 
 
-SMALL, GAN = _images((32, 32, 1)), _images((16, 16, 1))
+def _with_domains(images, num_domains):
+    def make(n, seed):
+        return images(n, seed), (np.arange(n) % num_domains).astype("int32")
+    return make
+
+
+SMALL, GAN, COLOUR = _images((32, 32, 1)), _images((16, 16, 1)), _images((16, 16, 3))
+UFDN_TINY = dict(num_domains=3, latent_dim=3, image_shape=(16, 16, 3), conv_channels=(8, 8),
+                 dense_units=(16,), discriminator_units=(8,), seed=3)
 D2AE_TINY = dict(num_classes=3, identity_dim=2, rest_dim=3, image_shape=(32, 32, 1),
                  conv_channels=(8, 8), dense_units=(16,), trunk_dim=16, branch_units=8,
                  adversary_units=(8,), seed=3)
@@ -65,6 +73,8 @@ CASES = [
     harness.ModelCase("content_transfer", lambda: models.ContentTransfer(**TRANSFER_TINY),
                       _pairs(SMALL), SMALL,
                       frozenset({contract.ENCODER, contract.DECODER, contract.PAIRED_DOMAINS})),
+    harness.ModelCase("ufdn", lambda: models.UFDN(**UFDN_TINY), _with_domains(COLOUR, 3), COLOUR,
+                      VAE_CAPS),
     harness.ModelCase("d2ae", lambda: models.D2AE(**D2AE_TINY), _with_labels(SMALL, 3), SMALL,
                       frozenset({contract.ENCODER, contract.DECODER, contract.CLASSIFIER})),
     harness.ModelCase("deep_vib", lambda: models.DeepVIB(**VIB_TINY), _with_labels(GAN, 4), GAN,

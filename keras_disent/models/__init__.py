@@ -9,6 +9,7 @@ from keras_disent.models.dc_ign import DCIGN
 from keras_disent.models.deep_vib import DeepVIB
 from keras_disent.models.factor_vae import FactorVAE
 from keras_disent.models.info_gan import InfoGAN, categorical_accuracy
+from keras_disent.models.ufdn import UFDN
 
 __all__ = ["BetaTCVAE", "BetaVAE", "ContentTransfer", "D2AE", "DCIGN", "DeepVIB", "DisentModel",
-           "FactorVAE", "GaussianVAE", "InfoGAN", "categorical_accuracy"]
+           "FactorVAE", "GaussianVAE", "InfoGAN", "UFDN", "categorical_accuracy"]

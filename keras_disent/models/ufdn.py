@@ -1,0 +1,237 @@
+"""UFDN (Liu, Yeh, Wang NeurIPS 2018): one VAE for several domains, its code freed of the
+domain by an adversary, the domain given back to the decoder as a code."""
+
+import keras
+import numpy as np
+from keras import layers, ops
+
+from keras_disent import contract, losses, networks, training
+from keras_disent.contract import check_codes, check_count, check_images, predict_batched
+from keras_disent.models.base import DisentModel
+from keras_disent.speed import call_network
+
+
+def domain_classifier(latent_dim, num_domains, units, name="domain_discriminator"):
+    """MLP z -> domain logits (ReLU hidden layers of `units`)."""
+    inputs = keras.Input((latent_dim,), name="z")
+    x = inputs
+    for i, width in enumerate(units):
+        x = layers.Dense(width, activation="relu", name=f"dense{i}")(x)
+    return keras.Model(inputs, layers.Dense(num_domains, name="logits")(x), name=name)
+
+
+@keras.saving.register_keras_serializable(package="keras_disent")
+class UFDN(DisentModel):
+    """Unified Feature Disentangler: a domain-invariant z plus a domain code.
+
+    The encoder gives q(z|x) for an image of any domain; the decoder draws the image from
+    [z, one-hot domain]; a domain discriminator D_v tries to tell the domain from z, and the
+    encoder is trained so that it cannot (its prediction pushed to uniform). Translation to
+    domain d is `decode([mu(x), onehot(d)])`.
+
+    Two phases per train step (the training core's `OptimizerGroup`):
+      "vae" (encoder, decoder): mean(recon) + beta * mean(KL) + lambda * CE(uniform, D_v(z));
+      "domain_discriminator" (D_v): CE(D_v(stop_gradient(z)), domain).
+
+    Taken from the paper: the VAE with a domain vector concatenated to z at the decoder, the
+    adversarial domain discriminator on z, translation by swapping the domain vector. Our
+    choices: the encoder's adversarial target is the uniform distribution (rather than the
+    flipped label), the small conv networks, and no image discriminator (the paper's optional
+    pixel-space GAN is not built here).
+
+    Args:
+        num_domains: number of domains.
+        latent_dim: dims of z.
+        image_shape: image shape (every domain the same; e.g. 3 channels for the digit
+            domains).
+        conv_channels, dense_units: the conv encoder / decoder (see `networks`).
+        beta: KL weight.
+        domain_weight: lambda, the weight of fooling D_v.
+        discriminator_units: hidden layers of D_v.
+        seed: seed of the posterior noise.
+
+    Trains on `(images, domain ids)` batches (`DigitDomains.batches()`). Logs: loss, recon,
+    kl, confusion (CE of D_v's prediction against uniform; ln(num_domains) at chance), d_loss,
+    domain_accuracy (D_v on z: 1 / num_domains when z is domain-free).
+
+    Reference:
+        Liu, Yeh, Wang 2018, A Unified Feature Disentangler for Multi-Domain Image Translation
+        and Manipulation, NeurIPS, Sec. 3.
+    """
+
+    log_keys = ("loss", "recon", "kl", "confusion", "d_loss", "domain_accuracy")
+    capabilities = frozenset({contract.ENCODER, contract.DECODER, contract.PRIOR,
+                              contract.TRAVERSABLE})
+
+    def __init__(self, num_domains=3, latent_dim=32, image_shape=(28, 28, 3),
+                 conv_channels=(32, 64), dense_units=(256,), beta=1.0, domain_weight=1.0,
+                 discriminator_units=(256, 256), seed=None, **kwargs):
+        super().__init__(**kwargs)
+        contract.check_finite(beta=beta, domain_weight=domain_weight)
+        if beta < 0 or domain_weight < 0:
+            raise ValueError(f"beta and domain_weight must be >= 0, got {beta}, "
+                             f"{domain_weight}.")
+        self.num_domains = check_count(num_domains, "num_domains")
+        if self.num_domains < 2:
+            raise ValueError(f"num_domains must be at least 2, got {num_domains}.")
+        self.latent_dim = check_count(latent_dim, "latent_dim")
+        self.image_shape = tuple(int(d) for d in image_shape)
+        self.conv_channels = tuple(int(c) for c in conv_channels)
+        self.dense_units = tuple(int(u) for u in dense_units)
+        self.beta = float(beta)
+        self.domain_weight = float(domain_weight)
+        self.discriminator_units = tuple(int(u) for u in discriminator_units)
+        self.seed = seed
+        self.encoder = networks.conv_encoder(self.image_shape, 2 * self.latent_dim,
+                                             self.conv_channels, 4, self.dense_units)
+        self.decoder = networks.conv_decoder(self.latent_dim + self.num_domains,
+                                             self.image_shape, self.conv_channels, 4,
+                                             self.dense_units)
+        self.domain_discriminator = domain_classifier(self.latent_dim, self.num_domains,
+                                                      self.discriminator_units)
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.built = True
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(num_domains=self.num_domains, latent_dim=self.latent_dim,
+                      image_shape=list(self.image_shape),
+                      conv_channels=list(self.conv_channels),
+                      dense_units=list(self.dense_units), beta=self.beta,
+                      domain_weight=self.domain_weight,
+                      discriminator_units=list(self.discriminator_units), seed=self.seed)
+        return config
+
+    def default_optimizer(self, learning_rate=None):
+        """Adam 5e-4 for each phase (our choice); `learning_rate` replaces both."""
+        rate = 5e-4 if learning_rate is None else learning_rate
+        return {"vae": keras.optimizers.Adam(rate),
+                "domain_discriminator": keras.optimizers.Adam(rate)}
+
+    # -- graph pieces (keras.ops) -------------------------------------------------------------
+    def _batch(self, data):
+        images, domains, _ = keras.utils.unpack_x_y_sample_weight(data)
+        if domains is None:
+            raise ValueError("UFDN trains on (images, domain ids) batches; got images only.")
+        if isinstance(domains, (tuple, list)):  # (domain ids, class labels): labels unused
+            domains = domains[0]
+        return (ops.convert_to_tensor(images, dtype="float32"),
+                ops.cast(ops.reshape(domains, (-1,)), "int32"))
+
+    def _posterior(self, images, training):
+        stats = call_network(self.encoder, images, training)
+        return stats[:, :self.latent_dim], stats[:, self.latent_dim:]
+
+    def _sample_z(self, mean, log_var, training):
+        noise = keras.random.normal(ops.shape(mean),
+                                    seed=self.noise_seed(self.seed_generator, training))
+        return mean + ops.exp(0.5 * log_var) * noise
+
+    def vae_loss(self, data, training=True):
+        images, domains = self._batch(data)
+        mean, log_var = self._posterior(images, training)
+        z = self._sample_z(mean, log_var, training)
+        onehot = ops.one_hot(domains, self.num_domains)
+        logits = call_network(self.decoder, ops.concatenate([z, onehot], axis=1), training)
+        recon = ops.mean(losses.bernoulli_reconstruction(images, logits))
+        kl = ops.mean(losses.gaussian_kl(mean, log_var))
+        log_probs = ops.log_softmax(call_network(self.domain_discriminator, z, training))
+        confusion = -ops.mean(log_probs)  # CE against the uniform distribution
+        loss = recon + self.beta * kl + self.domain_weight * confusion
+        return loss, {"loss": loss, "recon": recon, "kl": kl, "confusion": confusion}
+
+    def discriminator_loss(self, data, training=True):
+        images, domains = self._batch(data)
+        mean, log_var = self._posterior(images, training)
+        z = ops.stop_gradient(self._sample_z(mean, log_var, training))
+        log_probs = ops.log_softmax(call_network(self.domain_discriminator, z, training))
+        picked = ops.take_along_axis(log_probs, domains[:, None], axis=1)[:, 0]
+        correct = ops.cast(ops.equal(ops.argmax(log_probs, axis=1), domains), "float32")
+        d_loss = -ops.mean(picked)
+        return d_loss, {"d_loss": d_loss, "domain_accuracy": ops.mean(correct)}
+
+    def training_phases(self):
+        return [training.Phase(self.vae_loss, self.encoder.trainable_variables
+                               + self.decoder.trainable_variables, "vae"),
+                training.Phase(self.discriminator_loss,
+                               self.domain_discriminator.trainable_variables,
+                               "domain_discriminator")]
+
+    def compute_losses(self, data, training=False):
+        loss, logs = self.vae_loss(data, training)
+        logs.update(self.discriminator_loss(data, training)[1])
+        return loss, logs
+
+    def call(self, images, training=False):
+        """Reconstructions in [0, 1] in the domain D_v guesses (see `encode`)."""
+        mean, _ = self._posterior(images, training)
+        guess = ops.softmax(call_network(self.domain_discriminator, mean, training))
+        return ops.sigmoid(call_network(self.decoder, ops.concatenate([mean, guess], 1),
+                                        training))
+
+    # -- the contract ----------------------------------------------------------------------------
+    def code_layout(self):
+        return (contract.CodePart("z", self.latent_dim, "gaussian", traversable=True,
+                                  description="domain-invariant posterior mean"),
+                contract.CodePart("domain", self.num_domains, "categorical",
+                                  description="domain vector given to the decoder"))
+
+    def domain_codes(self, domains, num=None):
+        """One-hot domain vectors `(n, num_domains)` for domain ids (an int or an array)."""
+        domains = np.asarray(domains)
+        if domains.ndim == 0:
+            domains = np.full(check_count(num, "num") if num else 1, int(domains))
+        if domains.size and (domains.min() < 0 or domains.max() >= self.num_domains):
+            raise ValueError(f"domain ids must be in 0..{self.num_domains - 1}, got "
+                             f"{domains.min()}..{domains.max()}.")
+        return np.eye(self.num_domains, dtype=np.float32)[domains.astype(int)]
+
+    def encode(self, images, batch_size=256, domains=None):
+        """`[mu(x), domain vector]` `(n, latent_dim + num_domains)`: the one-hot of `domains`
+        when given, else D_v's probabilities (after training they are near uniform: z holds
+        no domain, so pass the domain when you know it)."""
+        images = check_images(images, self.image_shape)
+        stats = predict_batched(self.encoder.predict_on_batch, images, batch_size)
+        mean = stats[:, :self.latent_dim]
+        if domains is None:
+            logits = predict_batched(self.domain_discriminator.predict_on_batch, mean,
+                                     batch_size)
+            logits = logits - logits.max(axis=1, keepdims=True)
+            vector = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+        else:
+            vector = self.domain_codes(domains, len(images))
+            if len(vector) != len(images):
+                raise ValueError(f"{len(images)} images but {len(vector)} domain ids.")
+        return np.concatenate([mean, vector], axis=1).astype(np.float32)
+
+    def decode(self, codes, batch_size=256):
+        """Images in [0, 1] from `[z, domain vector]` codes."""
+        codes = check_codes(codes, self.code_dim)
+        logits = predict_batched(self.decoder.predict_on_batch, codes, batch_size)
+        return 0.5 * (1.0 + np.tanh(0.5 * logits))
+
+    def translate(self, images, target_domain, batch_size=256):
+        """`images` (any domain) drawn in `target_domain`: decode([mu(x), onehot(target)])."""
+        z = self.encode(images, batch_size, domains=0)[:, :self.latent_dim]
+        return self.decode(np.concatenate([z, self.domain_codes(target_domain, len(z))], 1),
+                           batch_size)
+
+    def sample_codes(self, num, seed=None):
+        """z from N(0, I) and a uniformly drawn domain per code."""
+        rng = np.random.default_rng(seed)
+        num = check_count(num)
+        z = rng.standard_normal((num, self.latent_dim)).astype(np.float32)
+        return np.concatenate([z, self.domain_codes(rng.integers(0, self.num_domains, num))], 1)
+
+    def decoder_network(self):
+        codes = keras.Input((self.code_dim,), name="codes")
+        images = keras.layers.Activation("sigmoid", name="images")(self.decoder(codes))
+        return keras.Model(codes, images, name="decoder_export")
+
+    def encoder_network(self):
+        images = keras.Input(self.image_shape, name="images")
+        stats = self.encoder(images)
+        mean = keras.layers.Lambda(lambda s: s[:, :self.latent_dim], name="z")(stats)
+        guess = keras.layers.Softmax(name="domain")(self.domain_discriminator(mean))
+        codes = keras.layers.Concatenate(name="codes")([mean, guess])
+        return keras.Model(images, codes, name="encoder_export")
