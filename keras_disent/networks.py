@@ -115,3 +115,13 @@ def conv_decoder(latent_dim, image_shape, conv_channels=(32, 32, 32, 32), kernel
         x = layers.Cropping2D(((crop_h // 2, crop_h - crop_h // 2),
                                (crop_w // 2, crop_w - crop_w // 2)))(x)
     return keras.Model(inputs, x, name=name)
+
+
+def mlp_classifier(input_dim, hidden_units, num_classes, name="classifier"):
+    """Vector `(input_dim,)` -> `num_classes` logits through ReLU dense `hidden_units` (none:
+    a softmax regression). Used for identity / domain classifiers on codes."""
+    inputs = keras.Input((input_dim,))
+    x = inputs
+    for i, units in enumerate(hidden_units):
+        x = layers.Dense(units, activation="relu", name=f"dense{i}")(x)
+    return keras.Model(inputs, layers.Dense(num_classes, name="logits")(x), name=name)

@@ -23,14 +23,6 @@ def _branch(input_dim, units, output_dim, name):
     return keras.Model(inputs, layers.Dense(output_dim, name="feature")(x), name=name)
 
 
-def _classifier(input_dim, hidden, num_classes, name):
-    inputs = keras.Input((input_dim,))
-    x = inputs
-    for i, units in enumerate(hidden):
-        x = layers.Dense(units, activation="relu", name=f"dense{i}")(x)
-    return keras.Model(inputs, layers.Dense(num_classes, name="logits")(x), name=name)
-
-
 @keras.saving.register_keras_serializable(package="keras_disent")
 class D2AE(DisentModel):
     """Identity Distilling and Dispelling Auto-Encoder.
@@ -121,10 +113,10 @@ class D2AE(DisentModel):
                                            self.kernel_size, self.dense_units, name="trunk")
         self.distil = _branch(self.trunk_dim, self.branch_units, self.identity_dim, "distil")
         self.dispel = _branch(self.trunk_dim, self.branch_units, self.rest_dim, "dispel")
-        self.identity_classifier = _classifier(self.identity_dim, (), self.num_classes,
-                                               "identity_classifier")
-        self.adversary = _classifier(self.rest_dim, self.adversary_units, self.num_classes,
-                                     "adversary")
+        self.identity_classifier = networks.mlp_classifier(
+            self.identity_dim, (), self.num_classes, "identity_classifier")
+        self.adversary = networks.mlp_classifier(self.rest_dim, self.adversary_units,
+                                                 self.num_classes, "adversary")
         self.decoder = networks.conv_decoder(self.code_dim, self.image_shape,
                                              self.conv_channels, self.kernel_size,
                                              self.dense_units, name="decoder")

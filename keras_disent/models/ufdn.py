@@ -3,21 +3,12 @@ domain by an adversary, the domain given back to the decoder as a code."""
 
 import keras
 import numpy as np
-from keras import layers, ops
+from keras import ops
 
 from keras_disent import contract, losses, networks, training
 from keras_disent.contract import check_codes, check_count, check_images, predict_batched
 from keras_disent.models.base import DisentModel
 from keras_disent.speed import call_network
-
-
-def domain_classifier(latent_dim, num_domains, units, name="domain_discriminator"):
-    """MLP z -> domain logits (ReLU hidden layers of `units`)."""
-    inputs = keras.Input((latent_dim,), name="z")
-    x = inputs
-    for i, width in enumerate(units):
-        x = layers.Dense(width, activation="relu", name=f"dense{i}")(x)
-    return keras.Model(inputs, layers.Dense(num_domains, name="logits")(x), name=name)
 
 
 @keras.saving.register_keras_serializable(package="keras_disent")
@@ -87,8 +78,8 @@ class UFDN(DisentModel):
         self.decoder = networks.conv_decoder(self.latent_dim + self.num_domains,
                                              self.image_shape, self.conv_channels, 4,
                                              self.dense_units)
-        self.domain_discriminator = domain_classifier(self.latent_dim, self.num_domains,
-                                                      self.discriminator_units)
+        self.domain_discriminator = networks.mlp_classifier(
+            self.latent_dim, self.discriminator_units, self.num_domains, "domain_discriminator")
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.built = True
 
