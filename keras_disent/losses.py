@@ -169,3 +169,24 @@ def clamp_latents(z, active):
     clamped = active * z + inactive * batch_mean
     auxiliary = 0.5 * ops.sum(inactive * ops.square(z - batch_mean), axis=1)
     return clamped, auxiliary
+
+
+def label_log_likelihood(log_probs, labels):
+    """log q(y | x) per example: the entry of `log_probs` `(batch, classes)` at each label.
+
+    Its negative mean is the cross-entropy of a classifier (Deep VIB, D2AE's C_T and C_P,
+    UFDN's domain discriminator)."""
+    return ops.take_along_axis(log_probs, ops.cast(labels, "int32")[:, None], axis=1)[:, 0]
+
+
+def uniform_cross_entropy(log_probs):
+    """Cross-entropy of the uniform distribution against `log_probs`, per example:
+    -mean_j log q_j, smallest (ln N) when q is uniform. An encoder minimises it to fool a
+    classifier of its code (D2AE's dispel branch, UFDN's domain-free z)."""
+    return -ops.mean(log_probs, axis=-1)
+
+
+def correct_predictions(log_probs, labels):
+    """1.0 where the most probable class is the label, else 0.0 (per example)."""
+    return ops.cast(ops.equal(ops.argmax(log_probs, axis=1), ops.cast(labels, "int32")),
+                    "float32")

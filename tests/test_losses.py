@@ -59,3 +59,18 @@ def test_gaussian_log_density_matches_scipy_form():
     expected = -0.5 * ((x - m) ** 2 / 0.5 + np.log(2 * np.pi * 0.5))
     got = _np(losses.gaussian_log_density(np.float32(x), np.float32(m), np.float32(lv)))
     assert float(got) == pytest.approx(expected, rel=1e-5)
+
+
+def test_classification_terms_match_numpy():
+    logits = rng.normal(size=(5, 4)).astype("float32")
+    log_probs = logits - np.log(np.exp(logits).sum(1, keepdims=True))
+    labels = np.array([0, 3, 1, 1, 2], "int32")
+    np.testing.assert_allclose(_np(losses.label_log_likelihood(log_probs, labels)),
+                               log_probs[np.arange(5), labels], rtol=1e-6)
+    np.testing.assert_allclose(_np(losses.uniform_cross_entropy(log_probs)),
+                               -log_probs.mean(1), rtol=1e-6)
+    uniform = np.log(np.full((2, 4), 0.25, "float32"))
+    np.testing.assert_allclose(_np(losses.uniform_cross_entropy(uniform)), np.log(4.0),
+                               rtol=1e-6)
+    np.testing.assert_array_equal(_np(losses.correct_predictions(log_probs, labels)),
+                                  (logits.argmax(1) == labels).astype("float32"))

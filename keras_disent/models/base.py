@@ -33,6 +33,31 @@ def unpack_images(data):
     return ops.convert_to_tensor(x, dtype="float32")
 
 
+def softmax(logits):
+    """Numpy softmax over the last axis, stable for large logits."""
+    shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    return shifted / shifted.sum(axis=-1, keepdims=True)
+
+
+def sigmoid_decode(decoder, codes, code_dim, batch_size=256):
+    """Images in [0, 1] (the sigmoid of `decoder`'s logits) for checked codes `(n, code_dim)`."""
+    codes = check_codes(codes, code_dim)
+    logits = predict_batched(decoder.predict_on_batch, codes, batch_size)
+    return 0.5 * (1.0 + np.tanh(0.5 * logits))  # the sigmoid, without overflow
+
+
+def sigmoid_decoder_network(decoder, code_dim, input_name="codes"):
+    """A Keras model codes -> images in [0, 1] around a logits `decoder`, for export."""
+    codes = keras.Input((code_dim,), name=input_name)
+    images = keras.layers.Activation("sigmoid", name="images")(decoder(codes))
+    return keras.Model(codes, images, name="decoder_export")
+
+
+def sample_gaussian(mean, log_var, seed):
+    """z = mean + exp(log_var / 2) * eps with eps ~ N(0, I) drawn from `seed` (keras.ops)."""
+    return mean + ops.exp(0.5 * log_var) * keras.random.normal(ops.shape(mean), seed=seed)
+
+
 def leading_columns_network(encoder, image_shape, size):
     """A Keras model images -> the first `size` columns of `encoder`'s output (the mean of a
     posterior whose statistics are stacked), for export."""
@@ -337,9 +362,7 @@ class GaussianVAE(DisentModel):
     def reparameterize(self, mean, log_var, training=True):
         """z = mean + sigma * eps; eps from the seed generator while training, from a fixed
         seed otherwise (evaluation changes no state)."""
-        noise = keras.random.normal(ops.shape(mean),
-                                    seed=self.noise_seed(self.seed_generator, training))
-        return mean + ops.exp(0.5 * log_var) * noise
+        return sample_gaussian(mean, log_var, self.noise_seed(self.seed_generator, training))
 
     def reconstruction_loss(self, images, logits):
         if self.reconstruction == "bernoulli":
@@ -383,9 +406,7 @@ class GaussianVAE(DisentModel):
 
     def decode(self, codes, batch_size=256):
         """Pixel means (sigmoid of the decoder logits) for codes `(n, latent_dim)`."""
-        codes = check_codes(codes, self.latent_dim)
-        logits = predict_batched(self.decoder.predict_on_batch, codes, batch_size)
-        return 0.5 * (1.0 + np.tanh(0.5 * logits))  # the sigmoid, without overflow
+        return sigmoid_decode(self.decoder, codes, self.latent_dim, batch_size)
 
     def sample_codes(self, num, seed=None):
         """Codes from the prior N(0, I)."""
@@ -393,9 +414,7 @@ class GaussianVAE(DisentModel):
         return rng.standard_normal((check_count(num), self.latent_dim)).astype(np.float32)
 
     def decoder_network(self):
-        codes = keras.Input((self.latent_dim,), name="latents")
-        images = keras.layers.Activation("sigmoid", name="images")(self.decoder(codes))
-        return keras.Model(codes, images, name="decoder_export")
+        return sigmoid_decoder_network(self.decoder, self.latent_dim, "latents")
 
     def encoder_network(self):
         return leading_columns_network(self.encoder, self.image_shape, self.latent_dim)

@@ -4,10 +4,10 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from keras_disent import contract, networks, training
-from keras_disent.contract import check_codes, check_count, check_images, \
-    predict_batched
-from keras_disent.models.base import DisentModel
+from keras_disent import contract, losses, networks, training
+from keras_disent.contract import check_count, check_images, predict_batched
+from keras_disent.models.base import DisentModel, sigmoid_decode, sigmoid_decoder_network, \
+    softmax
 from keras_disent.speed import call_network
 
 # Two public reimplementations of D2AE (Chainer and TensorFlow) use lambda_T = 1,
@@ -148,15 +148,11 @@ class D2AE(DisentModel):
         return (call_network(self.distil, trunk, training),
                 call_network(self.dispel, trunk, training))
 
-    @staticmethod
-    def _cross_entropy(logits, labels):
-        log_probs = ops.log_softmax(logits, axis=-1)
-        picked = ops.take_along_axis(log_probs, labels[:, None], axis=1)[:, 0]
-        return -ops.mean(picked), log_probs
-
-    @staticmethod
-    def _accuracy(log_probs, labels):
-        return ops.mean(ops.cast(ops.equal(ops.argmax(log_probs, axis=1), labels), "float32"))
+    def _classify(self, classifier, features, labels, training):
+        """`(mean cross-entropy, accuracy)` of `classifier` on `features`."""
+        log_probs = ops.log_softmax(call_network(classifier, features, training))
+        return (-ops.mean(losses.label_log_likelihood(log_probs, labels)),
+                ops.mean(losses.correct_predictions(log_probs, labels)))
 
     @staticmethod
     def _labelled(data):
@@ -171,34 +167,32 @@ class D2AE(DisentModel):
         """lambda_T * identity CE + lambda_P * confusion + lambda_X * reconstruction."""
         images, labels = self._labelled(data)
         identity, rest = self.features(images, training)
-        identity_ce, identity_log_probs = self._cross_entropy(
-            call_network(self.identity_classifier, identity, training), labels)
-        adversary_log_probs = ops.log_softmax(call_network(self.adversary, rest, training))
-        confusion = -ops.mean(adversary_log_probs)  # CE against the uniform distribution
+        identity_ce, identity_accuracy = self._classify(self.identity_classifier, identity,
+                                                        labels, training)
+        confusion = ops.mean(losses.uniform_cross_entropy(
+            ops.log_softmax(call_network(self.adversary, rest, training))))
         decoded = ops.sigmoid(call_network(self.decoder, ops.concatenate([identity, rest], 1),
                                            training))
         recon = ops.mean(ops.sum(ops.square(images - decoded), axis=(1, 2, 3)))
         loss = (self.identity_weight * identity_ce + self.dispel_weight * confusion
                 + self.reconstruction_weight * recon)
         return loss, {"loss": loss, "recon": recon, "identity_ce": identity_ce,
-                      "identity_accuracy": self._accuracy(identity_log_probs, labels),
+                      "identity_accuracy": identity_accuracy,
                       "confusion": confusion}
 
     def adversary_loss(self, data, training=True):
         """C_P learns to classify identity from the (fixed) dispelled feature."""
         images, labels = self._labelled(data)
         _, rest = self.features(images, training)
-        adversary_ce, log_probs = self._cross_entropy(
-            call_network(self.adversary, ops.stop_gradient(rest), training), labels)
+        adversary_ce, adversary_accuracy = self._classify(
+            self.adversary, ops.stop_gradient(rest), labels, training)
         return adversary_ce, {"adversary_ce": adversary_ce,
-                              "adversary_accuracy": self._accuracy(log_probs, labels)}
+                              "adversary_accuracy": adversary_accuracy}
 
     def prediction_loss(self, images, labels):
         """Mean identity cross-entropy of C_T(f_T) (what a gradient-sign attack ascends)."""
         identity, _ = self.features(images, training=False)
-        loss, _ = self._cross_entropy(call_network(self.identity_classifier, identity, False),
-                                      ops.cast(labels, "int32"))
-        return loss
+        return self._classify(self.identity_classifier, identity, labels, False)[0]
 
     def training_phases(self):
         autoencoder = (self.trunk.trainable_variables + self.distil.trainable_variables
@@ -245,9 +239,7 @@ class D2AE(DisentModel):
 
     def decode(self, codes, batch_size=256):
         """Images in [0, 1] from `[f_T, f_P]` codes."""
-        codes = check_codes(codes, self.code_dim)
-        logits = predict_batched(self.decoder.predict_on_batch, codes, batch_size)
-        return 0.5 * (1.0 + np.tanh(0.5 * logits))
+        return sigmoid_decode(self.decoder, codes, self.code_dim, batch_size)
 
     def swap(self, identity_images, rest_images, batch_size=256):
         """Images with the identity of `identity_images[i]` and the rest (pose, light, ...) of
@@ -263,13 +255,10 @@ class D2AE(DisentModel):
         """C_T's identity probabilities from the distilled feature."""
         identity = self.encode_parts(images, batch_size)["identity"]
         logits = predict_batched(self.identity_classifier.predict_on_batch, identity, batch_size)
-        logits = logits - logits.max(axis=1, keepdims=True)
-        return np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+        return softmax(logits)
 
     def decoder_network(self):
-        codes = keras.Input((self.code_dim,), name="codes")
-        images = keras.layers.Activation("sigmoid", name="images")(self.decoder(codes))
-        return keras.Model(codes, images, name="decoder_export")
+        return sigmoid_decoder_network(self.decoder, self.code_dim)
 
     def encoder_network(self):
         images = keras.Input(self.image_shape, name="images")

@@ -7,7 +7,7 @@ from keras import layers, ops
 
 from keras_disent import contract, losses
 from keras_disent.contract import check_count, check_images, predict_batched
-from keras_disent.models.base import DisentModel, leading_columns_network
+from keras_disent.models.base import DisentModel, leading_columns_network, softmax
 from keras_disent.speed import call_network
 
 # Alemi et al. Sec. 4.1: sigma = softplus(x - 5), so the posterior starts narrow.
@@ -139,8 +139,7 @@ class DeepVIB(DisentModel):
         """Mean cross-entropy of the test-time prediction: what a gradient-sign attack
         ascends (`metrics.robustness`)."""
         log_probs, _ = self.averaged_log_probabilities(images, training=False)
-        picked = ops.take_along_axis(log_probs, ops.cast(labels, "int32")[:, None], axis=1)
-        return -ops.mean(picked)
+        return -ops.mean(losses.label_log_likelihood(log_probs, labels))
 
     def compute_losses(self, data, training=False):
         images, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
@@ -149,13 +148,11 @@ class DeepVIB(DisentModel):
         images = ops.convert_to_tensor(images, dtype="float32")
         labels = ops.cast(ops.reshape(labels, (-1,)), "int32")
         log_probs, kl = self.averaged_log_probabilities(images, training)
-        picked = ops.take_along_axis(log_probs, labels[:, None], axis=1)[:, 0]
-        cross_entropy = -ops.mean(picked)
+        cross_entropy = -ops.mean(losses.label_log_likelihood(log_probs, labels))
         kl = ops.mean(kl)
         loss = cross_entropy + (0.0 if self.deterministic else self.beta) * kl
-        correct = ops.cast(ops.equal(ops.argmax(log_probs, axis=1), labels), "float32")
         return loss, {"loss": loss, "cross_entropy": cross_entropy, "kl": kl,
-                      "accuracy": ops.mean(correct)}
+                      "accuracy": ops.mean(losses.correct_predictions(log_probs, labels))}
 
     def call(self, images, training=False):
         """Class probabilities of the test-time predictor."""
@@ -195,10 +192,7 @@ class DeepVIB(DisentModel):
                         for w in self.decoder.get_layer("logits").weights)
         noise = np.random.default_rng(seed).standard_normal((count,) + mean.shape)
         logits = (mean[None] + std[None] * noise.astype(np.float32)) @ kernel + bias
-        logits -= logits.max(axis=-1, keepdims=True)
-        probabilities = np.exp(logits)
-        probabilities /= probabilities.sum(axis=-1, keepdims=True)
-        return probabilities.mean(axis=0).astype(np.float32)
+        return softmax(logits).mean(axis=0).astype(np.float32)
 
     def encoder_network(self):
         return leading_columns_network(self.encoder, self.image_shape, self.bottleneck_dim)

@@ -8,7 +8,7 @@ from keras import layers, ops
 from keras_disent.speed import conv_layers as kd_layers
 from keras_disent import training
 from keras_disent import contract
-from keras_disent.models.base import DisentModel, unpack_images
+from keras_disent.models.base import DisentModel, softmax, unpack_images
 from keras_disent.contract import check_codes, check_count, check_images, \
     predict_batched
 from keras_disent.speed import call_network
@@ -273,9 +273,7 @@ class InfoGAN(DisentModel):
         """Softmax of each categorical code's logits: a list of `(n, k)`."""
         probabilities, start = [], 0
         for size in self.categorical_codes:
-            logits = q_out[:, start:start + size]
-            exp = np.exp(logits - logits.max(axis=1, keepdims=True))
-            probabilities.append(exp / exp.sum(axis=1, keepdims=True))
+            probabilities.append(softmax(q_out[:, start:start + size]))
             start += size
         return probabilities
 

@@ -6,8 +6,9 @@ import numpy as np
 from keras import ops
 
 from keras_disent import contract, losses, networks, training
-from keras_disent.contract import check_codes, check_count, check_images, predict_batched
-from keras_disent.models.base import DisentModel
+from keras_disent.contract import check_count, check_images, predict_batched
+from keras_disent.models.base import DisentModel, sample_gaussian, sigmoid_decode, \
+    sigmoid_decoder_network, softmax
 from keras_disent.speed import call_network
 
 
@@ -114,9 +115,7 @@ class UFDN(DisentModel):
         return stats[:, :self.latent_dim], stats[:, self.latent_dim:]
 
     def _sample_z(self, mean, log_var, training):
-        noise = keras.random.normal(ops.shape(mean),
-                                    seed=self.noise_seed(self.seed_generator, training))
-        return mean + ops.exp(0.5 * log_var) * noise
+        return sample_gaussian(mean, log_var, self.noise_seed(self.seed_generator, training))
 
     def vae_loss(self, data, training=True):
         images, domains = self._batch(data)
@@ -126,8 +125,8 @@ class UFDN(DisentModel):
         logits = call_network(self.decoder, ops.concatenate([z, onehot], axis=1), training)
         recon = ops.mean(losses.bernoulli_reconstruction(images, logits))
         kl = ops.mean(losses.gaussian_kl(mean, log_var))
-        log_probs = ops.log_softmax(call_network(self.domain_discriminator, z, training))
-        confusion = -ops.mean(log_probs)  # CE against the uniform distribution
+        confusion = ops.mean(losses.uniform_cross_entropy(
+            ops.log_softmax(call_network(self.domain_discriminator, z, training))))
         loss = recon + self.beta * kl + self.domain_weight * confusion
         return loss, {"loss": loss, "recon": recon, "kl": kl, "confusion": confusion}
 
@@ -136,10 +135,9 @@ class UFDN(DisentModel):
         mean, log_var = self._posterior(images, training)
         z = ops.stop_gradient(self._sample_z(mean, log_var, training))
         log_probs = ops.log_softmax(call_network(self.domain_discriminator, z, training))
-        picked = ops.take_along_axis(log_probs, domains[:, None], axis=1)[:, 0]
-        correct = ops.cast(ops.equal(ops.argmax(log_probs, axis=1), domains), "float32")
-        d_loss = -ops.mean(picked)
-        return d_loss, {"d_loss": d_loss, "domain_accuracy": ops.mean(correct)}
+        d_loss = -ops.mean(losses.label_log_likelihood(log_probs, domains))
+        return d_loss, {"d_loss": d_loss, "domain_accuracy": ops.mean(
+            losses.correct_predictions(log_probs, domains))}
 
     def training_phases(self):
         return [training.Phase(self.vae_loss, self.encoder.trainable_variables
@@ -187,8 +185,7 @@ class UFDN(DisentModel):
         if domains is None:
             logits = predict_batched(self.domain_discriminator.predict_on_batch, mean,
                                      batch_size)
-            logits = logits - logits.max(axis=1, keepdims=True)
-            vector = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+            vector = softmax(logits)
         else:
             vector = self.domain_codes(domains, len(images))
             if len(vector) != len(images):
@@ -197,9 +194,7 @@ class UFDN(DisentModel):
 
     def decode(self, codes, batch_size=256):
         """Images in [0, 1] from `[z, domain vector]` codes."""
-        codes = check_codes(codes, self.code_dim)
-        logits = predict_batched(self.decoder.predict_on_batch, codes, batch_size)
-        return 0.5 * (1.0 + np.tanh(0.5 * logits))
+        return sigmoid_decode(self.decoder, codes, self.code_dim, batch_size)
 
     def translate(self, images, target_domain, batch_size=256):
         """`images` (any domain) drawn in `target_domain`: decode([mu(x), onehot(target)])."""
@@ -215,9 +210,7 @@ class UFDN(DisentModel):
         return np.concatenate([z, self.domain_codes(rng.integers(0, self.num_domains, num))], 1)
 
     def decoder_network(self):
-        codes = keras.Input((self.code_dim,), name="codes")
-        images = keras.layers.Activation("sigmoid", name="images")(self.decoder(codes))
-        return keras.Model(codes, images, name="decoder_export")
+        return sigmoid_decoder_network(self.decoder, self.code_dim)
 
     def encoder_network(self):
         images = keras.Input(self.image_shape, name="images")
