@@ -70,6 +70,24 @@ def test_mnist_csv(tmp_path):
     np.savetxt(str(tmp_path / "wrong.csv"), table[:, :100], fmt="%d", delimiter=",")
     with pytest.raises(ValueError, match="784 pixels and a label"):
         data.mnist_csv(str(tmp_path / "wrong.csv"))
+    with pytest.raises(ValueError, match="split must be None, 'train' or 'test'"):
+        data.mnist_csv(path, split="valid")
+
+
+def test_mnist_csv_fixed_split(tmp_path):
+    table = np.concatenate([rng.integers(0, 256, (1005, 784)), np.arange(1005)[:, None] % 10],
+                           axis=1)
+    table[:, 0] = np.arange(1005) % 256  # a row id in the first two pixels
+    table[:, 1] = np.arange(1005) // 256
+    path = str(tmp_path / "mnist.csv")
+    np.savetxt(path, table, fmt="%d", delimiter=",")
+    train = data.mnist_csv(path, "mnist_5k", "train")
+    test = data.mnist_csv(path, "mnist_5k", "test")
+    assert (len(train), len(test), test.name) == (5, 1000, "mnist_5k_test")
+    order = np.random.default_rng(0).permutation(1005)  # the documented rule
+    ids = lambda d: d.raw[:, 0, 0, 0] + 256 * d.raw[:, 0, 1, 0].astype(int)  # noqa: E731
+    np.testing.assert_array_equal(ids(test), order[:1000])
+    np.testing.assert_array_equal(ids(train), order[1000:])
 
 
 def test_celeba_folder_crop_resize_and_attribute_filter(tmp_path):

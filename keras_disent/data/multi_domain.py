@@ -10,7 +10,7 @@ Every image is a pure function of (digit index, domain, texture seed), so each c
 label, its domain and its texture seed, and a translation's ground truth is renderable.
 
 Digits come from a labelled `ImageArrayDataset` of 28x28 gray images: the 5,000-digit MNIST
-subset (`data.mnist_csv`, split by a fixed permutation: 4,000 train / 1,000 test) or
+subset (`data.mnist_csv(path, split=...)`: 4,000 train / 1,000 test) or
 Fashion-MNIST's files (`data.idx(DIR, split=...)`, 60,000 / 10,000).
 
 Reference (the domains): Ganin et al. 2016, Domain-Adversarial Training of Neural Networks,
@@ -19,10 +19,9 @@ JMLR (MNIST-M, Sec. 5.2.1); used by Liu et al. 2018 (UFDN) and Lee et al. 2018 (
 
 import numpy as np
 
-from keras_disent.data.arrays import ImageArrayDataset, to_float
+from keras_disent.data.arrays import to_float
 
 DOMAINS = ("mnist", "mnist_m", "colour")
-MNIST_5K_TEST = 1000  # digits of the 5,000-digit subset held out for testing
 
 
 def _upsample_bilinear(grid, height, width):
@@ -157,8 +156,8 @@ def digit_domains(spec="mnist_csv:data/mnist_5k.csv.gz", split="train", domains=
     """The benchmark on a digit source with a fixed split.
 
     Args:
-        spec: "mnist_csv:PATH" (the 5,000-digit subset: a fixed permutation (seed 0) keeps the
-            last 1,000 for "test"), or "fashion_mnist_idx:DIR" / "mnist_idx:DIR" (the files'
+        spec: "mnist_csv:PATH" (the 5,000-digit subset, split by `data.mnist_csv(split=)`:
+            1,000 test digits), or "fashion_mnist_idx:DIR" / "mnist_idx:DIR" (the files'
             own train and t10k splits).
         split: "train" or "test".
         domains: the domains, in order.
@@ -169,10 +168,7 @@ def digit_domains(spec="mnist_csv:data/mnist_5k.csv.gz", split="train", domains=
         raise ValueError(f"split must be 'train' or 'test', got {split!r}.")
     kind, _, path = spec.partition(":")
     if kind == "mnist_csv" and path:
-        full = files.mnist_csv(path)
-        order = np.random.default_rng(0).permutation(len(full))
-        chosen = order[-MNIST_5K_TEST:] if split == "test" else order[:-MNIST_5K_TEST]
-        digits = ImageArrayDataset(full.raw[chosen], full.labels[chosen], f"mnist_5k_{split}")
+        digits = files.mnist_csv(path, "mnist_5k", split)
     elif kind in ("fashion_mnist_idx", "mnist_idx") and path:
         digits = files.idx(path, name=f"{kind[:-len('_idx')]}_{split}", split=split)
     else:
