@@ -14,7 +14,7 @@ subset (`data.mnist_csv(path, split=...)`: 4,000 train / 1,000 test) or
 Fashion-MNIST's files (`data.idx(DIR, split=...)`, 60,000 / 10,000).
 
 Reference (the domains): Ganin et al. 2016, Domain-Adversarial Training of Neural Networks,
-JMLR (MNIST-M, Sec. 5.2.1); used by Liu et al. 2018 (UFDN) and Lee et al. 2018 (DRIT).
+JMLR (MNIST-M); used by Liu et al. 2018 (UFDN) and Lee et al. 2018 (DRIT).
 """
 
 import numpy as np

@@ -1,12 +1,13 @@
 """Scores of cross-domain models (UFDN, DRIT) on a benchmark with labels per domain
 (`data.DigitDomains`): domain adaptation, content preservation and translation diversity.
 
-  - domain adaptation (UFDN Sec. 4.3, DRIT Sec. 5.3): a classifier fitted on the codes of
-    labelled source-domain images, scored on the codes of target-domain test images;
+  - domain adaptation (as UFDN and DRIT report it on digits): a classifier fitted on the
+    codes of labelled source-domain images, scored on the codes of target-domain test images;
   - content preservation: a classifier fitted on true target-domain images, scored on
     translations into that domain (the label must survive the translation);
-  - diversity (DRIT Sec. 5.2): the mean pairwise L1 distance between translations of one input
-    under several sampled attribute codes (0 for a model that ignores the attribute).
+  - diversity (DRIT's measure of multimodal translation): the mean pairwise L1 distance
+    between translations of one input under several sampled attribute codes (0 for a model
+    that ignores the attribute).
 """
 
 import itertools
@@ -89,7 +90,7 @@ def translation_diversity(translate, images, num_samples=10, seed=0):
     Args:
         translate: `(images, seed) -> translated images` drawing its attribute code from seed.
         images: the inputs `(n, H, W, C)`.
-        num_samples: attribute draws per input (DRIT: 10).
+        num_samples: attribute draws per input (issue 22 asks for 10).
     """
     if num_samples < 2:
         raise ValueError(f"num_samples must be at least 2, got {num_samples}.")

@@ -48,7 +48,8 @@ class UFDN(DisentModel):
 
     Reference:
         Liu, Yeh, Wang 2018, A Unified Feature Disentangler for Multi-Domain Image Translation
-        and Manipulation, NeurIPS, Sec. 3.
+        and Manipulation, NeurIPS (section and table numbers to be checked against the
+        paper, which was not reachable offline).
     """
 
     log_keys = ("loss", "recon", "kl", "confusion", "d_loss", "domain_accuracy")
