@@ -135,7 +135,7 @@ METHODS = {method.name: method for method in (
     Method("deep_vib", "DeepVIB", "Alemi et al. 2017, Deep Variational Information "
            "Bottleneck, ICLR",
            (Hyperparameter("bottleneck_dim", int, "K, dims of the stochastic code z"),
-            Hyperparameter("beta", float, "weight of KL(q(z|x) || N(0, I)) (Eq. 6)"),
+            Hyperparameter("beta", float, "weight of KL(q(z|x) || N(0, I)) in the VIB objective"),
             Hyperparameter("num_samples", int, "z draws averaged at test time")),
            data="labelled_images", recipe="recipes/alemi2017_vib_beta.py"),
     Method("ufdn", "UFDN", "Liu, Yeh, Wang 2018, A Unified Feature Disentangler for "

@@ -7,7 +7,7 @@ paper's baseline), and a K = 2 VIB at beta = 1e-3 for the embedding figure. Writ
                               bound on I(Z; X)), accuracy under the fast gradient-sign attack
   fig1_error_vs_beta.png      test error against log10(beta), the baseline dashed (Fig. 1a)
   fig_fgs_vs_beta.png         accuracy under the gradient-sign attack against log10(beta),
-                              one line per epsilon (Sec. 4.2: robustness grows with beta)
+                              one line per epsilon (the paper: robustness grows with beta)
   fig2_embedding_k2.png       test means of the K = 2 bottleneck, coloured by class, with the
                               posterior's spread for 200 of them (Fig. 2)
   one run directory per model (model.keras, config.json, history.json; see keras_disent.train)

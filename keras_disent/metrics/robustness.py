@@ -1,5 +1,5 @@
 """Accuracy of a classifier under the fast gradient-sign attack (Goodfellow et al. 2015),
-the attack of Alemi et al. 2017, Sec. 4.2 (there called FGS)."""
+the attack of Alemi et al. 2017's robustness experiments (there called FGS)."""
 
 import numpy as np
 

@@ -10,7 +10,7 @@ from keras_disent.contract import check_count, check_images, predict_batched
 from keras_disent.models.base import DisentModel, leading_columns_network, softmax
 from keras_disent.speed import call_network
 
-# Alemi et al. Sec. 4.1: sigma = softplus(x - 5), so the posterior starts narrow.
+# Alemi et al. (MNIST experiments): sigma = softplus(x - 5), so the posterior starts narrow.
 _SCALE_SHIFT = 5.0
 
 
@@ -29,7 +29,7 @@ class DeepVIB(DisentModel):
 
     The encoder maps an image to q(z|x) = N(mu(x), diag(sigma(x)^2)), with
     sigma = softplus(raw - 5); the decoder q(y|z) is a softmax regression on z. The loss per
-    batch is (Alemi et al. Eq. 6, one z sample per image while training)
+    batch is (the VIB objective of Alemi et al., one z sample per image while training)
 
         mean(-log q(y|z)) + beta * mean(KL(q(z|x) || N(0, I))).
 
@@ -37,7 +37,7 @@ class DeepVIB(DisentModel):
     mean_s softmax(W z_s + b) (the paper uses 12). `deterministic=True` builds the paper's
     baseline, the same network without the noise and the KL: z = mu(x).
 
-    Taken from the paper (Sec. 4.1, MNIST): the 784-1024-1024-2K MLP encoder with ReLU, K =
+    Taken from the paper (its MNIST experiments): the 784-1024-1024-2K MLP encoder with ReLU, K =
     256, softplus(x - 5) for sigma, the softmax-regression decoder, 12 test samples, Adam with
     beta_1 = 0.5 and learning rate 1e-4, batch 100. Not reproduced (our choice): the
     learning-rate decay (0.97 every 2 epochs) and the Polyak averaging of the weights.
@@ -60,7 +60,8 @@ class DeepVIB(DisentModel):
 
     Reference:
         Alemi, Fischer, Dillon, Murphy 2017, Deep Variational Information Bottleneck, ICLR,
-        Eq. 6 (objective), Sec. 4.1 (MNIST setup, Table 1), Sec. 4.2 (adversarial robustness).
+        the VIB objective, the MNIST setup and Table 1, the adversarial-robustness experiments
+        (section and equation numbers not checked here: the paper was not reachable offline).
     """
 
     log_keys = ("loss", "cross_entropy", "kl", "accuracy")
