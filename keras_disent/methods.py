@@ -145,6 +145,13 @@ METHODS = {method.name: method for method in (
             Hyperparameter("domain_weight", float, "weight of fooling the domain "
                            "discriminator on z")),
            data="multi_domain", recipe="recipes/liu2018_ufdn_digits.py"),
+    Method("drit", "DRIT", "Lee et al. 2018, Diverse Image-to-Image Translation via "
+           "Disentangled Representations, ECCV",
+           (Hyperparameter("attribute_dim", int, "dims of the per-domain attribute code"),
+            Hyperparameter("content_channels", int, "channels of the content map"),
+            Hyperparameter("cross_cycle", float, "weight of the cross-cycle L1"),
+            Hyperparameter("kl", float, "weight of the attribute KL")),
+           data="multi_domain", recipe="recipes/lee2018_drit_digits.py"),
 )}
 
 

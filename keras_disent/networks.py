@@ -125,3 +125,45 @@ def mlp_classifier(input_dim, hidden_units, num_classes, name="classifier"):
     for i, units in enumerate(hidden_units):
         x = layers.Dense(units, activation="relu", name=f"dense{i}")(x)
     return keras.Model(inputs, layers.Dense(num_classes, name="logits")(x), name=name)
+
+
+def conv_feature_map(image_shape, conv_channels=(32, 64), kernel_size=4, name="features"):
+    """Image `(H, W, C)` -> feature map `(ceil(H / 2**k), ceil(W / 2**k), conv_channels[-1])`
+    through `k` stride-2 ReLU convolutions (DRIT's per-domain content layers)."""
+    image_shape = _check_shape(image_shape)
+    conv_channels = _check_channels(conv_channels)
+    inputs = keras.Input(image_shape, name="images")
+    x = inputs
+    for i, channels in enumerate(conv_channels):
+        x = kd_layers.Conv2D(channels, kernel_size, strides=2, padding="same",
+                             name=f"conv{i}")(x)
+        x = layers.ReLU()(x)
+    return keras.Model(inputs, x, name=name)
+
+
+def map_generator(input_shape, image_shape, conv_channels=(32, 64), kernel_size=4,
+                  name="generator"):
+    """Feature map `(h, w, c)` -> image logits `(H, W, C)`: a 3x3 ReLU convolution, then
+    stride-2 transposed convolutions (the mirror of `conv_feature_map` with the same
+    `conv_channels`), cropped to `image_shape` (DRIT's generators)."""
+    image_shape = _check_shape(image_shape)
+    conv_channels = _check_channels(conv_channels)
+    height, width, out_channels = image_shape
+    inputs = keras.Input(tuple(int(d) for d in input_shape), name="feature_map")
+    x = kd_layers.Conv2D(conv_channels[-1], 3, padding="same", name="mix")(inputs)
+    x = layers.ReLU()(x)
+    targets = list(conv_channels)[::-1][1:] + [out_channels]
+    for i, filters in enumerate(targets):
+        x = kd_layers.Conv2DTranspose(filters, kernel_size, strides=2, padding="same",
+                                      name=f"deconv{i}")(x)
+        if i < len(targets) - 1:
+            x = layers.ReLU()(x)
+    crop_h = int(input_shape[0]) * 2 ** len(conv_channels) - height
+    crop_w = int(input_shape[1]) * 2 ** len(conv_channels) - width
+    if crop_h < 0 or crop_w < 0:
+        raise ValueError(f"a {tuple(input_shape)} map upsampled {2 ** len(conv_channels)}x "
+                         f"cannot cover images of shape {image_shape}.")
+    if crop_h or crop_w:
+        x = layers.Cropping2D(((crop_h // 2, crop_h - crop_h // 2),
+                               (crop_w // 2, crop_w - crop_w // 2)))(x)
+    return keras.Model(inputs, x, name=name)

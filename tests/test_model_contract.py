@@ -46,9 +46,19 @@ def _with_domains(images, num_domains):
     return make
 
 
+def _with_domains_and_labels(images, num_domains, num_classes):
+    def make(n, seed):
+        return images(n, seed), ((np.arange(n) % num_domains).astype("int32"),
+                                 (np.arange(n) % num_classes).astype("int32"))
+    return make
+
+
 SMALL, GAN, COLOUR = _images((32, 32, 1)), _images((16, 16, 1)), _images((16, 16, 3))
 UFDN_TINY = dict(num_domains=3, latent_dim=3, image_shape=(16, 16, 3), conv_channels=(8, 8),
                  dense_units=(16,), discriminator_units=(8,), seed=3)
+DRIT_TINY = dict(num_domains=2, image_shape=(16, 16, 3), conv_channels=(8, 8), content_channels=2,
+                 attribute_dim=3, discriminator_channels=(8, 8), seed=3)
+DRIT_CAPS = frozenset({contract.ENCODER, contract.DECODER, contract.TRAVERSABLE})
 D2AE_TINY = dict(num_classes=3, identity_dim=2, rest_dim=3, image_shape=(32, 32, 1),
                  conv_channels=(8, 8), dense_units=(16,), trunk_dim=16, branch_units=8,
                  adversary_units=(8,), seed=3)
@@ -75,6 +85,11 @@ CASES = [
                       frozenset({contract.ENCODER, contract.DECODER, contract.PAIRED_DOMAINS})),
     harness.ModelCase("ufdn", lambda: models.UFDN(**UFDN_TINY), _with_domains(COLOUR, 3), COLOUR,
                       VAE_CAPS),
+    harness.ModelCase("ufdn_source_classifier", lambda: models.UFDN(num_classes=4, **UFDN_TINY),
+                      _with_domains_and_labels(COLOUR, 3, 4), COLOUR,
+                      VAE_CAPS | {contract.CLASSIFIER}, plain_labels=False),
+    harness.ModelCase("drit", lambda: models.DRIT(**DRIT_TINY), _with_domains(COLOUR, 2), COLOUR,
+                      DRIT_CAPS),
     harness.ModelCase("d2ae", lambda: models.D2AE(**D2AE_TINY), _with_labels(SMALL, 3), SMALL,
                       frozenset({contract.ENCODER, contract.DECODER, contract.CLASSIFIER})),
     harness.ModelCase("deep_vib", lambda: models.DeepVIB(**VIB_TINY), _with_labels(GAN, 4), GAN,

@@ -137,12 +137,15 @@ class DigitDomains:
                 "domains": np.full(num, index, np.int32), "texture_seeds": seeds,
                 "digit_indices": indices}
 
-    def batches(self, batch_size=64, steps_per_epoch=1000, seed=0, with_labels=False):
+    def batches(self, batch_size=64, steps_per_epoch=1000, seed=0, with_labels=False,
+                cross_pairs=False, invert_gray=False):
         """A `keras.utils.PyDataset` of `(images, domain ids)` mixing every domain (see
-        `data.pipeline.MultiDomainBatches`)."""
+        `data.pipeline.MultiDomainBatches`: `cross_pairs` for DRIT, `invert_gray` for the
+        polarity augmentation)."""
         from keras_disent.data.pipeline import MultiDomainBatches
 
-        return MultiDomainBatches(self, batch_size, steps_per_epoch, seed, with_labels)
+        return MultiDomainBatches(self, batch_size, steps_per_epoch, seed, with_labels,
+                                  cross_pairs, invert_gray)
 
     def all_images(self, domain, seed=0):
         """Every digit once in `domain` (textures from `seed`): `(images, labels)`."""

@@ -184,25 +184,43 @@ class DomainPairs(SeededEpochs):
 class MultiDomainBatches(SeededEpochs):
     """Batches of a `DigitDomains` benchmark mixing its domains: `(images, domain ids)`, each
     example's domain drawn uniformly (UFDN / DRIT training: no class labels). With
-    `with_labels`, `(images, (domain ids, labels))`. Batch `i` of epoch `e` depends only on
-    `(seed, e, i)`.
+    `with_labels`, `(images, (domain ids, labels))`. With `cross_pairs`, example
+    `n - 1 - i` is of another domain than example `i` (DRIT pairs them; with an odd batch the
+    middle example is its own partner). With `invert_gray`, each image of the gray "mnist"
+    domain is inverted (1 - x) with probability 1/2: the polarity augmentation UFDN's authors
+    use for digit adaptation (their public training script inverts gray batches every other
+    step), since an MNIST-M digit is dark or light depending on its texture. Batch `i` of
+    epoch `e` depends only on `(seed, e, i)`.
     """
 
     def __init__(self, bench, batch_size=64, steps_per_epoch=1000, seed=0, with_labels=False,
-                 **kwargs):
+                 cross_pairs=False, invert_gray=False, **kwargs):
         super().__init__(batch_size, steps_per_epoch, seed, **kwargs)
         self.bench = bench
         self.with_labels = with_labels
+        self.cross_pairs = cross_pairs
+        self.invert_gray = invert_gray
+        if cross_pairs and bench.num_domains < 2:
+            raise ValueError("cross_pairs needs at least two domains.")
 
     def __getitem__(self, index):
         rng = self.rng(index)
         domains = rng.integers(0, self.bench.num_domains, self.batch_size)
+        if self.cross_pairs:
+            half = self.batch_size // 2
+            shift = rng.integers(1, self.bench.num_domains, half)
+            domains[self.batch_size - half:] = ((domains[:half] + shift)
+                                                % self.bench.num_domains)[::-1]
         digits = rng.integers(0, len(self.bench), self.batch_size)
         seeds = rng.integers(0, 2 ** 31 - 1, self.batch_size)
         images = np.empty((self.batch_size,) + self.bench.image_shape, np.float32)
         for domain in np.unique(domains):
             chosen = domains == domain
             images[chosen] = self.bench.render(digits[chosen], int(domain), seeds[chosen])
+        if self.invert_gray and "mnist" in self.bench.domains:
+            flip = (domains == self.bench.domain_index("mnist")) & (
+                rng.random(self.batch_size) < 0.5)
+            images[flip] = 1.0 - images[flip]
         domains = domains.astype(np.int32)
         if self.with_labels:
             return images, (domains, self.bench.digits.labels[digits].astype(np.int32))

@@ -144,6 +144,8 @@ class DisentModel(keras.Model):
             x, y = x[0], None
         if contract.CLASSIFIER in self.capabilities:
             self._check_training_labels(x, y)
+        elif getattr(self, "num_domains", None):
+            self._check_training_domains(x, y)
         if isinstance(x, np.ndarray):  # the images themselves: any shape error is reported
             check_images(x, image_shape, "training images")
         # In a tuple (images, group) or a second input (domain B images), the image-shaped
@@ -152,6 +154,20 @@ class DisentModel(keras.Model):
         for part in others:
             if isinstance(part, np.ndarray) and tuple(part.shape[1:]) == tuple(image_shape):
                 check_images(part, image_shape, "training images")
+
+    def _check_training_domains(self, x, y):
+        """A multi-domain model (UFDN, DRIT) gets domain ids in 0..num_domains-1 (a one-hot of
+        an id out of range would silently be all zeros)."""
+        if y is None and isinstance(x, (tuple, list)) and len(x) == 2:
+            x, y = x
+        if isinstance(y, (tuple, list)):  # (domain ids, class labels)
+            y = y[0]
+        if y is None:
+            raise ValueError(f"{type(self).__name__} trains on (images, domain ids) batches, "
+                             "e.g. DigitDomains.batches(); got images only.")
+        num = len(x) if isinstance(x, np.ndarray) else None
+        contract.check_labels(np.asarray(keras.ops.convert_to_numpy(y)), self.num_domains, num,
+                              "domain ids")
 
     def _check_training_labels(self, x, y):
         """A model that learns from labels gets them, as whole numbers in 0..num_classes-1."""

@@ -25,8 +25,14 @@ class UFDN(DisentModel):
       "vae" (encoder, decoder): mean(recon) + beta * mean(KL) + lambda * CE(uniform, D_v(z));
       "domain_discriminator" (D_v): CE(D_v(stop_gradient(z)), domain).
 
+    Unsupervised domain adaptation (`num_classes > 0`): a classifier C on z is trained in the
+    "vae" phase with the class labels of the `labelled_domains` only (the source); the labels
+    of the other domains are never read (they are masked out of the loss). Since z is
+    domain-free, C then labels the unlabelled domains too (`class_probabilities`).
+
     Taken from the paper: the VAE with a domain vector concatenated to z at the decoder, the
-    adversarial domain discriminator on z, translation by swapping the domain vector. Our
+    adversarial domain discriminator on z, translation by swapping the domain vector, a
+    classifier on the domain-invariant z trained with source labels for adaptation. Our
     choices: the encoder's adversarial target is the uniform distribution (rather than the
     flipped label), the small conv networks, and no image discriminator (the paper's optional
     pixel-space GAN is not built here).
@@ -40,11 +46,16 @@ class UFDN(DisentModel):
         beta: KL weight.
         domain_weight: lambda, the weight of fooling D_v.
         discriminator_units: hidden layers of D_v.
+        num_classes: 0 (no classifier), or the number of classes of the source classifier C.
+        class_weight: weight of C's cross-entropy in the "vae" phase.
+        labelled_domains: the domain ids whose labels C learns from (default: domain 0).
         seed: seed of the posterior noise.
 
-    Trains on `(images, domain ids)` batches (`DigitDomains.batches()`). Logs: loss, recon,
+    Trains on `(images, domain ids)` batches (`DigitDomains.batches()`); with a classifier on
+    `(images, (domain ids, class labels))` (`batches(with_labels=True)`). Logs: loss, recon,
     kl, confusion (CE of D_v's prediction against uniform; ln(num_domains) at chance), d_loss,
-    domain_accuracy (D_v on z: 1 / num_domains when z is domain-free).
+    domain_accuracy (D_v on z: 1 / num_domains when z is domain-free); with a classifier also
+    class_loss and class_accuracy (on the labelled domains' examples of the batch).
 
     Reference:
         Liu, Yeh, Wang 2018, A Unified Feature Disentangler for Multi-Domain Image Translation
@@ -53,17 +64,19 @@ class UFDN(DisentModel):
     """
 
     log_keys = ("loss", "recon", "kl", "confusion", "d_loss", "domain_accuracy")
-    capabilities = frozenset({contract.ENCODER, contract.DECODER, contract.PRIOR,
-                              contract.TRAVERSABLE})
+    unsupervised_capabilities = frozenset({contract.ENCODER, contract.DECODER, contract.PRIOR,
+                                           contract.TRAVERSABLE})
 
     def __init__(self, num_domains=3, latent_dim=32, image_shape=(28, 28, 3),
                  conv_channels=(32, 64), dense_units=(256,), beta=1.0, domain_weight=1.0,
-                 discriminator_units=(256, 256), seed=None, **kwargs):
+                 discriminator_units=(256, 256), num_classes=0, class_weight=1.0,
+                 labelled_domains=(0,), seed=None, **kwargs):
         super().__init__(**kwargs)
-        contract.check_finite(beta=beta, domain_weight=domain_weight)
-        if beta < 0 or domain_weight < 0:
-            raise ValueError(f"beta and domain_weight must be >= 0, got {beta}, "
-                             f"{domain_weight}.")
+        contract.check_finite(beta=beta, domain_weight=domain_weight,
+                              class_weight=class_weight)
+        if beta < 0 or domain_weight < 0 or class_weight < 0:
+            raise ValueError(f"beta, domain_weight and class_weight must be >= 0, got {beta}, "
+                             f"{domain_weight}, {class_weight}.")
         self.num_domains = check_count(num_domains, "num_domains")
         if self.num_domains < 2:
             raise ValueError(f"num_domains must be at least 2, got {num_domains}.")
@@ -74,6 +87,16 @@ class UFDN(DisentModel):
         self.beta = float(beta)
         self.domain_weight = float(domain_weight)
         self.discriminator_units = tuple(int(u) for u in discriminator_units)
+        self.num_classes = int(num_classes)
+        if self.num_classes == 1 or self.num_classes < 0:
+            raise ValueError(f"num_classes must be 0 (no classifier) or at least 2, got "
+                             f"{num_classes}.")
+        self.class_weight = float(class_weight)
+        self.labelled_domains = tuple(sorted({int(d) for d in labelled_domains}))
+        if not self.labelled_domains or not all(0 <= d < self.num_domains
+                                                for d in self.labelled_domains):
+            raise ValueError(f"labelled_domains must be domain ids in 0..{self.num_domains - 1}"
+                             f", got {tuple(labelled_domains)}.")
         self.seed = seed
         self.encoder = networks.conv_encoder(self.image_shape, 2 * self.latent_dim,
                                              self.conv_channels, 4, self.dense_units)
@@ -82,8 +105,22 @@ class UFDN(DisentModel):
                                              self.dense_units)
         self.domain_discriminator = networks.mlp_classifier(
             self.latent_dim, self.discriminator_units, self.num_domains, "domain_discriminator")
+        self.classifier = None
+        if self.num_classes:
+            self.classifier = networks.mlp_classifier(self.latent_dim, (), self.num_classes,
+                                                      "source_classifier")
+            self.log_keys = self.log_keys + ("class_loss", "class_accuracy")
+            for key in ("class_loss", "class_accuracy"):
+                self.trackers[key] = keras.metrics.Mean(name=key)
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.built = True
+
+    @property
+    def capabilities(self):
+        """Encoder, decoder, prior, traversable; and classifier when `num_classes > 0`."""
+        if self.num_classes:
+            return self.unsupervised_capabilities | {contract.CLASSIFIER}
+        return self.unsupervised_capabilities
 
     def get_config(self):
         config = super().get_config()
@@ -92,7 +129,9 @@ class UFDN(DisentModel):
                       conv_channels=list(self.conv_channels),
                       dense_units=list(self.dense_units), beta=self.beta,
                       domain_weight=self.domain_weight,
-                      discriminator_units=list(self.discriminator_units), seed=self.seed)
+                      discriminator_units=list(self.discriminator_units),
+                      num_classes=self.num_classes, class_weight=self.class_weight,
+                      labelled_domains=list(self.labelled_domains), seed=self.seed)
         return config
 
     def default_optimizer(self, learning_rate=None):
@@ -103,13 +142,36 @@ class UFDN(DisentModel):
 
     # -- graph pieces (keras.ops) -------------------------------------------------------------
     def _batch(self, data):
-        images, domains, _ = keras.utils.unpack_x_y_sample_weight(data)
-        if domains is None:
+        """`(images, domain ids, class labels or None)` of a training batch."""
+        images, targets, _ = keras.utils.unpack_x_y_sample_weight(data)
+        if targets is None:
             raise ValueError("UFDN trains on (images, domain ids) batches; got images only.")
-        if isinstance(domains, (tuple, list)):  # (domain ids, class labels): labels unused
-            domains = domains[0]
+        labels = None
+        if isinstance(targets, (tuple, list)):  # (domain ids, class labels)
+            targets, labels = targets
+            labels = ops.cast(ops.reshape(labels, (-1,)), "int32")
+        if self.num_classes and labels is None:
+            raise ValueError("This UFDN has a source classifier: it trains on (images, "
+                             "(domain ids, class labels)) batches, e.g. "
+                             "DigitDomains.batches(with_labels=True).")
         return (ops.convert_to_tensor(images, dtype="float32"),
-                ops.cast(ops.reshape(domains, (-1,)), "int32"))
+                ops.cast(ops.reshape(targets, (-1,)), "int32"), labels)
+
+    def _labelled_mask(self, domains):
+        """1.0 for the examples of a labelled domain, else 0.0: `(n,)`."""
+        mask = ops.zeros(ops.shape(domains), "float32")
+        for domain in self.labelled_domains:
+            mask = mask + ops.cast(ops.equal(domains, domain), "float32")
+        return mask
+
+    def _class_terms(self, mean, domains, labels, training):
+        """C's mean cross-entropy and accuracy over the labelled-domain examples only."""
+        log_probs = ops.log_softmax(call_network(self.classifier, mean, training))
+        mask = self._labelled_mask(domains)
+        count = ops.maximum(ops.sum(mask), 1.0)
+        class_loss = -ops.sum(mask * losses.label_log_likelihood(log_probs, labels)) / count
+        accuracy = ops.sum(mask * losses.correct_predictions(log_probs, labels)) / count
+        return class_loss, accuracy
 
     def _posterior(self, images, training):
         stats = call_network(self.encoder, images, training)
@@ -119,7 +181,7 @@ class UFDN(DisentModel):
         return sample_gaussian(mean, log_var, self.noise_seed(self.seed_generator, training))
 
     def vae_loss(self, data, training=True):
-        images, domains = self._batch(data)
+        images, domains, labels = self._batch(data)
         mean, log_var = self._posterior(images, training)
         z = self._sample_z(mean, log_var, training)
         onehot = ops.one_hot(domains, self.num_domains)
@@ -129,10 +191,16 @@ class UFDN(DisentModel):
         confusion = ops.mean(losses.uniform_cross_entropy(
             ops.log_softmax(call_network(self.domain_discriminator, z, training))))
         loss = recon + self.beta * kl + self.domain_weight * confusion
-        return loss, {"loss": loss, "recon": recon, "kl": kl, "confusion": confusion}
+        logs = {"recon": recon, "kl": kl, "confusion": confusion}
+        if self.num_classes:
+            class_loss, class_accuracy = self._class_terms(mean, domains, labels, training)
+            loss = loss + self.class_weight * class_loss
+            logs.update(class_loss=class_loss, class_accuracy=class_accuracy)
+        logs["loss"] = loss
+        return loss, logs
 
     def discriminator_loss(self, data, training=True):
-        images, domains = self._batch(data)
+        images, domains, _ = self._batch(data)
         mean, log_var = self._posterior(images, training)
         z = ops.stop_gradient(self._sample_z(mean, log_var, training))
         log_probs = ops.log_softmax(call_network(self.domain_discriminator, z, training))
@@ -141,8 +209,10 @@ class UFDN(DisentModel):
             losses.correct_predictions(log_probs, domains))}
 
     def training_phases(self):
-        return [training.Phase(self.vae_loss, self.encoder.trainable_variables
-                               + self.decoder.trainable_variables, "vae"),
+        vae_variables = self.encoder.trainable_variables + self.decoder.trainable_variables
+        if self.classifier is not None:
+            vae_variables = vae_variables + self.classifier.trainable_variables
+        return [training.Phase(self.vae_loss, vae_variables, "vae"),
                 training.Phase(self.discriminator_loss,
                                self.domain_discriminator.trainable_variables,
                                "domain_discriminator")]
@@ -192,6 +262,27 @@ class UFDN(DisentModel):
             if len(vector) != len(images):
                 raise ValueError(f"{len(images)} images but {len(vector)} domain ids.")
         return np.concatenate([mean, vector], axis=1).astype(np.float32)
+
+    def class_probabilities(self, images, batch_size=256):
+        """C's class probabilities `(n, num_classes)` from mu(x), for images of any domain
+        (capability "classifier": `num_classes > 0`)."""
+        self.require(contract.CLASSIFIER, "classify images")
+        mean = self.encode(images, batch_size, domains=0)[:, :self.latent_dim]
+        return softmax(predict_batched(self.classifier.predict_on_batch, mean, batch_size))
+
+    def _check_training_labels(self, x, y):
+        """Labels come as (domain ids, class labels): both whole numbers in range."""
+        if y is None and isinstance(x, (tuple, list)) and len(x) == 2:
+            x, y = x
+        if not isinstance(y, (tuple, list)) or len(y) != 2:
+            raise ValueError("This UFDN has a source classifier: it trains on (images, "
+                             "(domain ids, class labels)) batches, e.g. "
+                             "DigitDomains.batches(with_labels=True).")
+        num = len(x) if isinstance(x, np.ndarray) else None
+        contract.check_labels(np.asarray(keras.ops.convert_to_numpy(y[0])), self.num_domains,
+                              num, "domain ids")
+        contract.check_labels(np.asarray(keras.ops.convert_to_numpy(y[1])), self.num_classes,
+                              num, "class labels")
 
     def decode(self, codes, batch_size=256):
         """Images in [0, 1] from `[z, domain vector]` codes."""
