@@ -182,3 +182,30 @@ def test_ufdn_source_classifier_errors():
 def test_cli_points_drit_to_its_recipe(tmp_path):
     with pytest.raises(SystemExit, match="recipes/lee2018_drit_digits.py"):
         cli.run(["train", "drit", "--out", str(tmp_path / "d")])
+
+
+def test_invert_gray_flips_about_half_of_the_gray_digits_only():
+    bench = _bench(domains=("mnist", "mnist_m"))
+    plain = bench.batches(64, 1, seed=2)[0]
+    flipped = bench.batches(64, 1, seed=2, invert_gray=True)[0]
+    images, domains = plain
+    inverted, same_domains = flipped
+    np.testing.assert_array_equal(domains, same_domains)
+    gray = domains == 0
+    changed = np.array([not np.allclose(a, b) for a, b in zip(images, inverted)])
+    assert not changed[~gray].any()
+    np.testing.assert_allclose(inverted[changed], 1.0 - images[changed], atol=1e-6)
+    assert 0.25 < changed[gray].mean() < 0.75
+
+
+def test_cnn_classifier_learns_the_source_and_inverts_on_request():
+    from keras_disent.metrics import domain_transfer
+
+    bench = _bench(60, domains=("mnist",))
+    images, labels = bench.all_images("mnist")
+    classify = domain_transfer.cnn_classifier(images, labels, 10, steps=150, batch_size=20,
+                                              learning_rate=3e-3)
+    assert np.mean(classify(images) == labels) > 0.9
+    both = domain_transfer.cnn_classifier(images, labels, 10, steps=300, batch_size=20,
+                                          learning_rate=3e-3, invert=True)
+    assert np.mean(both(1.0 - images) == labels) > 0.9
