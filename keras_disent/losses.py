@@ -190,3 +190,18 @@ def correct_predictions(log_probs, labels):
     """1.0 where the most probable class is the label, else 0.0 (per example)."""
     return ops.cast(ops.equal(ops.argmax(log_probs, axis=1), ops.cast(labels, "int32")),
                     "float32")
+
+
+def batch_covariance(x):
+    """The covariance `(d, d)` of the rows of `x` `(batch, d)`: E[x x^T] - E[x] E[x]^T (the
+    biased, 1/batch estimate, as DIP-VAE uses it)."""
+    centred = x - ops.mean(x, axis=0, keepdims=True)
+    return ops.matmul(ops.transpose(centred), centred) / ops.cast(ops.shape(x)[0], x.dtype)
+
+
+def dip_penalties(covariance):
+    """`(sum_{i != j} C_ij^2, sum_i (C_ii - 1)^2)` of a covariance matrix: its distance from the
+    identity, off the diagonal and on it (Kumar et al. 2018, DIP-VAE Eq. 6-7)."""
+    diagonal = ops.diagonal(covariance)
+    total = ops.sum(ops.square(covariance))
+    return total - ops.sum(ops.square(diagonal)), ops.sum(ops.square(diagonal - 1.0))

@@ -95,6 +95,15 @@ METHODS = {method.name: method for method in (
                Hyperparameter("gamma", float, "dimension-wise KL weight"),
                Hyperparameter("estimator", str, "mws or mss")),
            recipe="recipes/higgins2017_fig_beta_sweep.py"),
+    Method("dip_vae", "DIPVAE", "Kumar et al. 2018, Variational Inference of Disentangled "
+           "Latent Concepts from Unlabeled Observations, ICLR",
+           _VAE_NETWORK + (
+               Hyperparameter("lambda_od", float, "weight of the off-diagonal covariance "
+                              "penalty"),
+               Hyperparameter("lambda_d_factor", float, "lambda_d / lambda_od (default: 10 "
+                              "for type i, 1 for type ii)"),
+               Hyperparameter("dip_type", str, "i or ii")),
+           recipe="recipes/higgins2017_fig_beta_sweep.py"),
     Method("factor_vae", "FactorVAE", "Kim & Mnih 2018, Disentangling by Factorising, ICML",
            _VAE_NETWORK + (
                Hyperparameter("gamma", float, "total correlation weight (Eq. 2)"),),

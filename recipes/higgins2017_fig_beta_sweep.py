@@ -6,6 +6,8 @@ Trains, for several seeds, each method at each strength of its own regulariser:
   annealed_vae BetaVAE capacity C_max (nats)    (Burgess'18)        default 5, 10, 25, 50
   beta_tcvae   BetaTCVAE beta (TC weight)       (Chen'18)           default 1, 2, 4, 6, 8, 10
   factor_vae   FactorVAE gamma                  (Kim & Mnih'18)     default 10, 20, 30, 40, 50, 100
+  dip_vae_i    DIPVAE lambda_od, type i         (Kumar'18)          default 1, 2, 5, 10, 20, 50
+  dip_vae_ii   DIPVAE lambda_od, type ii        (Kumar'18)          default 1, 2, 5, 10, 20, 50
 (the strengths are disentanglement_lib's sweeps), then measures MIG, the FactorVAE score and DCI
 disentanglement, and the reconstruction error (Bernoulli NLL per image, nats).
 
@@ -31,18 +33,21 @@ flags.DEFINE_integer("steps", 300_000, "Training steps per run.")
 flags.DEFINE_integer("batch_size", 64, "Batch size.")
 flags.DEFINE_float("learning_rate", 1e-4, "Adam learning rate (VAE).")
 flags.DEFINE_list("seeds", ["0", "1", "2"], "Seeds.")
-flags.DEFINE_list("methods", ["beta_vae", "annealed_vae", "beta_tcvae", "factor_vae"],
-                  "Methods to sweep.")
+flags.DEFINE_list("methods", ["beta_vae", "annealed_vae", "beta_tcvae", "factor_vae",
+                              "dip_vae_i", "dip_vae_ii"], "Methods to sweep.")
 flags.DEFINE_list("beta_vae", ["1", "2", "4", "6", "8", "16"], "BetaVAE beta values.")
 flags.DEFINE_list("annealed_vae", ["5", "10", "25", "50"], "C_max values (nats).")
 flags.DEFINE_list("beta_tcvae", ["1", "2", "4", "6", "8", "10"], "BetaTCVAE beta values.")
 flags.DEFINE_list("factor_vae", ["10", "20", "30", "40", "50", "100"], "FactorVAE gammas.")
+flags.DEFINE_list("dip_vae_i", ["1", "2", "5", "10", "20", "50"], "DIP-VAE-I lambda_od values.")
+flags.DEFINE_list("dip_vae_ii", ["1", "2", "5", "10", "20", "50"],
+                  "DIP-VAE-II lambda_od values.")
 flags.DEFINE_integer("metric_points", 10_000, "num_train of each metric's protocol.")
 flags.DEFINE_bool("smoke", False, "CPU smoke run.")
 FLAGS = flags.FLAGS
 
 STRENGTH_NAME = {"beta_vae": "beta", "annealed_vae": "C_max (nats)", "beta_tcvae": "TC beta",
-                 "factor_vae": "gamma"}
+                 "factor_vae": "gamma", "dip_vae_i": "lambda_od", "dip_vae_ii": "lambda_od"}
 METRICS = (("mig", "mig", "MIG"), ("factor_vae", "eval_accuracy", "FactorVAE score"),
            ("dci", "disentanglement", "DCI disentanglement"))
 
@@ -60,6 +65,8 @@ def build(method, strength, seed, steps):
         return models.BetaTCVAE(beta=strength, seed=seed)
     if method == "factor_vae":
         return models.FactorVAE(gamma=strength, seed=seed)
+    if method in ("dip_vae_i", "dip_vae_ii"):
+        return models.DIPVAE(lambda_od=strength, dip_type=method.split("_")[-1], seed=seed)
     raise ValueError(f"Unknown method {method!r}; choose from {sorted(STRENGTH_NAME)}.")
 
 

@@ -73,6 +73,10 @@ CASES = [
     harness.ModelCase("beta_tcvae", lambda: models.BetaTCVAE(latent_dim=3, dataset_size=100,
                                                              **VAE_TINY),
                       SMALL, SMALL, VAE_CAPS),
+    harness.ModelCase("dip_vae", lambda: models.DIPVAE(latent_dim=3, lambda_od=10.0, **VAE_TINY),
+                      SMALL, SMALL, VAE_CAPS),
+    harness.ModelCase("dip_vae_ii", lambda: models.DIPVAE(latent_dim=3, dip_type="ii",
+                                                          **VAE_TINY), SMALL, SMALL, VAE_CAPS),
     harness.ModelCase("factor_vae", lambda: models.FactorVAE(
         latent_dim=3, discriminator_units=8, discriminator_depth=2, **VAE_TINY),
         SMALL, SMALL, VAE_CAPS),

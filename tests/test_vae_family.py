@@ -1,4 +1,5 @@
-"""beta-TCVAE and FactorVAE: TC estimators against closed forms, permutation, training."""
+"""beta-TCVAE, FactorVAE and DIP-VAE: TC estimators and covariance penalties against closed
+forms, permutation, training."""
 
 import keras
 import numpy as np
@@ -8,7 +9,7 @@ from keras import ops
 from helpers import TINY, assert_config_round_trip, assert_keras_file_round_trip, changed, \
     weights_of
 from keras_disent import losses
-from keras_disent.models import BetaTCVAE, FactorVAE
+from keras_disent.models import BetaTCVAE, DIPVAE, FactorVAE
 from keras_disent.models.factor_vae import permute_dims
 
 
@@ -96,7 +97,54 @@ def test_factor_vae_two_phases(images, tmp_path):
     (BetaTCVAE, dict(beta=-1.0), "beta must be >= 0"),
     (BetaTCVAE, dict(estimator="exact"), "estimator must be"),
     (FactorVAE, dict(gamma=-2.0), "gamma must be >= 0"),
+    (DIPVAE, dict(dip_type="iii"), "dip_type must be 'i' or 'ii'"),
+    (DIPVAE, dict(lambda_od=-1.0), "lambda_od must be >= 0"),
+    (DIPVAE, dict(lambda_d_factor=float("inf")), "lambda_d_factor must be a finite number"),
 ])
 def test_bad_arguments(cls, kwargs, message):
     with pytest.raises(ValueError, match=message):
         cls(**dict(TINY, **kwargs))
+
+
+def test_dip_covariance_penalties_match_numpy():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((50, 3)).astype("float32") @ np.array(
+        [[1.0, 0.5, 0.0], [0.0, 2.0, 0.0], [0.0, 0.0, 0.3]], "float32")
+    covariance = ops.convert_to_numpy(losses.batch_covariance(ops.convert_to_tensor(x)))
+    np.testing.assert_allclose(covariance, np.cov(x, rowvar=False, bias=True), rtol=1e-4,
+                               atol=1e-5)
+    off, diag = losses.dip_penalties(ops.convert_to_tensor(covariance))
+    expected_off = np.sum(covariance ** 2) - np.sum(np.diag(covariance) ** 2)
+    assert float(off) == pytest.approx(expected_off, rel=1e-4)
+    assert float(diag) == pytest.approx(np.sum((np.diag(covariance) - 1) ** 2), rel=1e-4)
+    identity = losses.dip_penalties(ops.convert_to_tensor(np.eye(3, dtype="float32")))
+    assert [float(v) for v in identity] == [0.0, 0.0]
+
+
+@pytest.mark.parametrize("dip_type, factor", [("i", 10.0), ("ii", 1.0)])
+def test_dip_vae_regulariser_is_kl_plus_weighted_covariance_penalty(dip_type, factor):
+    model = DIPVAE(latent_dim=2, lambda_od=5.0, dip_type=dip_type, **TINY)
+    assert model.lambda_d_factor == factor and model.lambda_d == 5.0 * factor
+    rng = np.random.default_rng(1)
+    mean = rng.standard_normal((64, 2)).astype("float32") * [1.5, 0.5]
+    mean[:, 1] += 0.8 * mean[:, 0]
+    log_var = np.full((64, 2), np.log(0.2), "float32")
+    kl = losses.gaussian_kl(ops.convert_to_tensor(mean), ops.convert_to_tensor(log_var))
+    value, logs = model.regularizer(kl, ops.convert_to_tensor(mean),
+                                    ops.convert_to_tensor(log_var), None, False)
+    covariance = np.cov(mean, rowvar=False, bias=True)
+    if dip_type == "ii":  # Cov_q(z) = Cov[mu] + E[diag(sigma^2)]
+        covariance = covariance + 0.2 * np.eye(2)
+    off = 2 * covariance[0, 1] ** 2
+    diag = np.sum((np.diag(covariance) - 1) ** 2)
+    expected = float(np.mean(ops.convert_to_numpy(kl))) + 5.0 * off + 5.0 * factor * diag
+    assert float(value) == pytest.approx(expected, rel=1e-4)
+    assert float(logs["off_diagonal"]) == pytest.approx(off, rel=1e-4)
+
+
+def test_dip_vae_decorrelates_its_code(images):
+    model = DIPVAE(latent_dim=3, lambda_od=50.0, seed=0, **TINY)
+    model.compile(keras.optimizers.Adam(1e-3))
+    history = model.fit(images, batch_size=16, epochs=4, verbose=0)
+    assert history.history["dip"][-1] < history.history["dip"][0]
+    assert_config_round_trip(model)
