@@ -70,9 +70,11 @@ class DRIT(DisentModel):
     Taken from the paper: the architecture's roles (per-domain content encoders sharing their
     last layer, per-domain attribute encoders, generators and discriminators, a content
     discriminator), the five losses above and their weights (content and domain adversarial
-    1, cross-cycle 10, self-reconstruction 10, KL 0.01, latent regression 10) and Adam 1e-4
-    with beta_1 0.5, as we read them from the paper and its public code; the weights are
-    constructor arguments. Our choices: small conv networks for 28x28 digits (the paper's are
+    1, cross-cycle 10, self-reconstruction 10, KL 0.01, latent regression 10; L1 as a mean
+    over pixels) and Adam 1e-4 with beta_1 0.5, as the authors' public code
+    (HsinYingLee/DRIT, src/model.py) sets them; the weights are constructor arguments. That
+    code also sums the KL over the batch (we average it) and adds 0.01 * L2 of the content
+    map (not built here). Our choices: small conv networks for 28x28 digits (the paper's are
     for 216x216 photographs), the attribute concatenated to the content map at the
     generator's input (the paper's "concat" variant), a non-saturating BCE GAN, and any
     number of domains (the paper's model has two) with per-domain networks picked by each
