@@ -390,6 +390,13 @@ def headline_metric(entry):
         kept = measured["probes"]["identity"][label]["nonlinear"]
         dispelled = measured["probes"]["rest"][label]["nonlinear"]
         return f"identity acc. f_T {kept:.3f} / f_P {dispelled:.3f}"
+    if "source_classifier_accuracy" in measured:  # UFDN with a source classifier
+        target = [d for d in measured["source_classifier_accuracy"] if d != "mnist"][0]
+        return f"{target} acc. {measured['source_classifier_accuracy'][target]:.3f}"
+    if "translated_source_cnn" in measured:  # DRIT
+        target = next(iter(measured["translated_source_cnn"]))
+        return (f"{target} acc. {measured['domain_adaptation'][target]['target_accuracy']:.3f}"
+                " (content probe)")
     if "mig" in measured:
         return f"MIG {measured['mig']['mig']:.3f}"
     if "categorical_accuracy" in measured:

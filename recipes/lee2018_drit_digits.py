@@ -45,6 +45,9 @@ flags.DEFINE_integer("steps", 6000, "Training steps.")
 flags.DEFINE_integer("batch_size", 32, "Batch size (half of it paired with the other half).")
 flags.DEFINE_float("learning_rate", None, "Adam rate of every phase (default: the paper's "
                    "1e-4).")
+flags.DEFINE_bool("invert_gray", False, "Invert half the gray digits while training (the "
+                  "polarity augmentation of UFDN's digit script; compare with the source-only "
+                  "cnn_inverted_too row).")
 flags.DEFINE_integer("cnn_steps", 3000, "Training steps of the translated-digits CNN.")
 flags.DEFINE_integer("seed", 0, "Seed.")
 flags.DEFINE_bool("smoke", False, "Tiny run: 40 steps, 200 test images.")
@@ -83,7 +86,7 @@ def main(argv):
     model = DRIT(num_domains=bench_train.num_domains, image_shape=bench_train.image_shape,
                  seed=FLAGS.seed)
     batches = bench_train.batches(FLAGS.batch_size, steps_per_epoch, seed=FLAGS.seed,
-                                  cross_pairs=True)
+                                  cross_pairs=True, invert_gray=FLAGS.invert_gray)
     command = "python " + " ".join([os.path.relpath(sys.argv[0])] + sys.argv[1:])
     history, wall = train.fit_run(model, bench_train, FLAGS.out, steps, FLAGS.batch_size,
                                   seed=FLAGS.seed, steps_per_epoch=steps_per_epoch,

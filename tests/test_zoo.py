@@ -24,7 +24,7 @@ def test_entry_schema(name):
     for field in REQUIRED:
         assert getattr(entry, field) not in (None, ""), field
     assert entry.name.split("_")[0] in ("beta", "infogan", "dcign", "factor", "content", "d2ae",
-                                        "deep")
+                                        "deep", "ufdn", "drit")
     assert methods.by_class(entry.cls).class_name == entry.cls
     model = zoo.build(entry)
     assert tuple(model.image_shape) == tuple(entry.input_shape)
