@@ -277,8 +277,9 @@ def build_parser(describe_defaults=True):
         p = by_method.add_parser(method.name, help=method.paper, description=method.paper)
         p.add_argument("--dataset", default="objects3d" if method.data == "factor_batches"
                        else "dsprites",
-                       help="dsprites, objects3d, LOADER:PATH (e.g. fashion_mnist_idx:/usr/share/"
-                            "datasets/fashion-mnist) or tfds:NAME")
+                       help="dsprites, color_dsprites, noisy_dsprites, objects3d, LOADER:PATH "
+                            "(e.g. fashion_mnist_idx:/usr/share/datasets/fashion-mnist) or "
+                            "tfds:NAME")
         if method.data == "labelled_images":
             p.add_argument("--label", default=None,
                            help="the factor that labels a ground-truth dataset (e.g. shape for "

@@ -97,3 +97,38 @@ def test_largest_sprites_stay_inside_the_image(sprites):
             for x, y in ((0, 0), (31, 31), (0, 31)):
                 moved = sprites.images_from_factors([[shape, 5, orientation, x, y]]).sum()
                 assert moved == centre
+
+
+def test_color_and_noisy_dsprites_follow_disentanglement_lib():
+    from keras_disent import data
+
+    factors = np.array([[0, 5, 0, 10, 10], [2, 3, 7, 0, 31]])
+    sprite = data.dsprites().images_from_factors(factors)  # (2, 64, 64, 1) in {0, 1}
+    on = sprite[..., 0] > 0
+    colour = data.color_dsprites(seed=1)
+    images = colour.images_from_factors(factors, random_state=5)
+    assert images.shape == (2, 64, 64, 3) and images.dtype == np.float32
+    for i in range(2):
+        pixel = images[i][on[i]]  # one colour over the whole sprite, each channel in [0.5, 1]
+        np.testing.assert_allclose(pixel, np.broadcast_to(pixel[0], pixel.shape))
+        assert (pixel[0] >= 0.5).all() and (pixel[0] <= 1.0).all()
+        assert (images[i][~on[i]] == 0).all()
+    rng = np.random.default_rng(5)
+    expected = np.repeat(sprite, 3, -1) * rng.uniform(0.5, 1.0, (2, 1, 1, 3))
+    np.testing.assert_allclose(images, expected, atol=1e-6)
+    noisy = data.noisy_dsprites(seed=1).images_from_factors(factors, random_state=5)
+    rng = np.random.default_rng(5)
+    np.testing.assert_allclose(
+        noisy, np.minimum(np.repeat(sprite, 3, -1) + rng.uniform(0, 1, (2, 64, 64, 3)), 1.0),
+        atol=1e-6)
+    assert (noisy[on] == 1.0).all() and 0.4 < noisy[~on].mean() < 0.6
+    # the nuisance is drawn afresh per call, reproducibly from the dataset's seed
+    first = data.color_dsprites(seed=1)
+    a, b = first.images_from_factors(factors), first.images_from_factors(factors)
+    assert not np.allclose(a, b)
+    again = data.color_dsprites(seed=1)
+    np.testing.assert_allclose(again.images_from_factors(factors), a)
+    # pipelines: batch i of an epoch is a pure function of (seed, epoch, i)
+    batches = data.get("noisy_dsprites").batches(4, 2, seed=3)
+    np.testing.assert_allclose(batches[1], data.noisy_dsprites(seed=9).batches(4, 2, seed=3)[1])
+    assert data.get("color_dsprites").image_shape == (64, 64, 3)

@@ -1,6 +1,8 @@
 """Datasets: procedural ground-truth datasets (built in, no download) and input pipelines."""
 
 from keras_disent.data.dsprites import DSprites, dsprites
+from keras_disent.data.dsprites_variants import ColorDSprites, NoisyDSprites, color_dsprites, \
+    noisy_dsprites
 from keras_disent.data.ground_truth import GroundTruthDataset
 from keras_disent.data.arrays import ArrayGroundTruth, ImageArrayDataset
 from keras_disent.data.content_pairs import GlassesBenchmark, domain_pairs
@@ -11,14 +13,16 @@ from keras_disent.data.files import celeba_folder, dsprites_file, idx, mnist_csv
 from keras_disent.data.objects3d import Objects3D, objects3d
 from keras_disent.data.synthetic import FactorObservations
 
-__all__ = ["ArrayGroundTruth", "DSprites", "DigitDomains", "DomainPairs", "FactorBatches",
-           "FactorObservations", "GlassesBenchmark", "GroundTruthDataset", "ImageArrayDataset",
-           "MultiDomainBatches", "Objects3D", "RandomBatches", "ShuffledBatches",
-           "celeba_folder", "digit_domains", "domain_pairs", "dsprites", "dsprites_file", "get",
-           "idx", "label_factor", "labelled_batches", "labelled_sample", "mnist_csv",
+__all__ = ["ArrayGroundTruth", "ColorDSprites", "DSprites", "DigitDomains", "DomainPairs",
+           "FactorBatches", "FactorObservations", "GlassesBenchmark", "GroundTruthDataset",
+           "ImageArrayDataset", "MultiDomainBatches", "NoisyDSprites", "Objects3D",
+           "RandomBatches", "ShuffledBatches", "celeba_folder", "color_dsprites",
+           "digit_domains", "domain_pairs", "dsprites", "dsprites_file", "get", "idx",
+           "label_factor", "labelled_batches", "labelled_sample", "mnist_csv", "noisy_dsprites",
            "num_classes", "objects3d", "shapes3d_h5", "tfds"]
 
-_BUILTIN = {"dsprites": dsprites, "objects3d": objects3d}
+_BUILTIN = {"dsprites": dsprites, "color_dsprites": color_dsprites,
+            "noisy_dsprites": noisy_dsprites, "objects3d": objects3d}
 _FILE_LOADERS = {"idx": idx, "fashion_mnist_idx": idx, "mnist_idx": idx, "mnist_csv": mnist_csv,
                  "celeba_folder": celeba_folder, "shapes3d_h5": shapes3d_h5,
                  "dsprites_file": dsprites_file}
@@ -38,7 +42,7 @@ def tfds(name, split="train", data_dir=None, **kwargs):
 def get(spec):
     """A dataset from a CLI-style spec.
 
-    `"dsprites"` (built in), `"<loader>:<path>"` with loader in idx / fashion_mnist_idx /
+    `"dsprites"`, `"color_dsprites"`, `"noisy_dsprites"`, `"objects3d"` (built in), `"<loader>:<path>"` with loader in idx / fashion_mnist_idx /
     mnist_idx / mnist_csv / celeba_folder / shapes3d_h5 / dsprites_file, or
     `"tfds:<name>[:<split>]"`.
     """

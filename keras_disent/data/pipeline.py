@@ -58,8 +58,12 @@ class RandomBatches(SeededEpochs):
         self.label_factor = label_factor
 
     def __getitem__(self, index):
-        factors = self.dataset.sample_factors(self.batch_size, self.rng(index))
-        images = self.dataset.images_from_factors(factors)
+        rng = self.rng(index)
+        factors = self.dataset.sample_factors(self.batch_size, rng)
+        if getattr(self.dataset, "random_observations", False):  # color/noisy dSprites
+            images = self.dataset.images_from_factors(factors, random_state=rng)
+        else:
+            images = self.dataset.images_from_factors(factors)
         if self.with_factors and self.label_factor is not None:
             return images, factors[:, self.label_factor].astype(np.int32)
         if self.with_factors:
