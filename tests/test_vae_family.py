@@ -126,8 +126,9 @@ def test_dip_vae_regulariser_is_kl_plus_weighted_covariance_penalty(dip_type, fa
     model = DIPVAE(latent_dim=2, lambda_od=5.0, dip_type=dip_type, **TINY)
     assert model.lambda_d_factor == factor and model.lambda_d == 5.0 * factor
     rng = np.random.default_rng(1)
-    mean = rng.standard_normal((64, 2)).astype("float32") * [1.5, 0.5]
+    mean = rng.standard_normal((64, 2)) * [1.5, 0.5]
     mean[:, 1] += 0.8 * mean[:, 0]
+    mean = mean.astype("float32")
     log_var = np.full((64, 2), np.log(0.2), "float32")
     kl = losses.gaussian_kl(ops.convert_to_tensor(mean), ops.convert_to_tensor(log_var))
     value, logs = model.regularizer(kl, ops.convert_to_tensor(mean),
