@@ -155,3 +155,31 @@ def test_cache_is_chosen_when_it_encodes_fewer_images():
     assert metrics._worth_caching(DATA, ("mig",), {})  # 10,000 encodes > 1,000 grid points
     assert not metrics._worth_caching(FactorObservations((100, 100, 100)), ("mig",), {})
     assert metrics._worth_caching(FactorObservations((100, 100, 100)), ("beta_vae",), {})
+
+
+def test_udr_scores_permuted_codes_one_and_mixed_codes_lower():
+    from keras_disent.metrics import udr
+
+    rng = np.random.default_rng(0)
+    factors = rng.standard_normal((1000, 3))
+    kl = np.ones(3)
+    same = [factors, factors[:, [2, 0, 1]] * [1, -2, 0.5]]  # permuted, rescaled, sign-flipped
+    # Spearman: a permutation scores 1; Lasso(alpha=0.1) on standardised latents shrinks each
+    # matched coefficient to 0.9, and relative strength (max^2 / sum) is then 0.9
+    for correlation, expected in (("spearman", 1.0), ("lasso", 0.9)):
+        result = udr.udr_from_representations(same, [kl, kl], correlation)
+        assert result["model_scores"] == pytest.approx([expected] * 2, abs=0.03), correlation
+    rotation = np.linalg.qr(rng.standard_normal((3, 3)))[0]
+    mixed = udr.udr_from_representations([factors, factors @ rotation], [kl, kl], "spearman")
+    assert mixed["model_scores"][0] < 0.8
+    assert udr.relative_strength(np.eye(3)) == 1.0
+    assert udr.relative_strength(np.ones((3, 3))) == pytest.approx(1 / 3)
+    # an uninformative latent (KL <= threshold) is left out of the score
+    noisy = np.concatenate([factors[:, :2], rng.standard_normal((1000, 1))], axis=1)
+    kept = udr.udr_from_representations([noisy, noisy[:, [1, 0, 2]]],
+                                        [np.array([1, 1, 0.0])] * 2, "spearman")
+    assert kept["model_scores"] == pytest.approx([1.0, 1.0], abs=0.03)
+    with pytest.raises(ValueError, match="UDR compares at least 2 models"):
+        udr.udr_from_representations([factors], [kl])
+    with pytest.raises(ValueError, match="correlation must be 'lasso' or 'spearman'"):
+        udr.udr_from_representations(same, [kl, kl], "pearson")
