@@ -7,7 +7,8 @@ STAMP := $(VENV)/.installed-stamp
 # CPU pins measured on the 2-core dev/CI machines (torch 2.13.0 is a CPU build on local disk;
 # an unpinned torch pulls a multi-GB CUDA build). pyproject's extras keep looser ranges.
 PINS := keras==3.15.1 tensorflow-cpu==2.21.0 "jax[cpu]==0.10.2" torch==2.13.0 \
-        tensorflow-datasets==4.9.10 importlib_resources h5py ai-edge-litert pytest psutil
+        tensorflow-datasets==4.9.10 importlib_resources h5py ai-edge-litert pytest psutil \
+        ray==2.60.0
 BACKENDS := tensorflow jax torch
 DEMO_DIR ?= runs/demo
 

@@ -327,7 +327,87 @@ def build_parser(describe_defaults=True):
     zoo.add_argument("--default", action="store_true", help="register: default for its method")
     zoo.add_argument("--notes", default="", help="register: free text kept in the entry")
     zoo.set_defaults(fn=cmd_zoo)
+
+    study = sub.add_parser(
+        "sweep", help="a study: methods x hyperparameters x seeds x datasets on Ray",
+        description="Trains every trial of the grid (each a run directory under "
+                    "OUT/trials/), skipping finished ones and resuming interrupted ones, on a "
+                    "local Ray instance (or --address), then writes results.csv/json, UDR "
+                    "and the study's figures. Example: keras-disent sweep "
+                    "beta_vae:beta=1,4 dip_vae:lambda_od=1,10 --seeds 0,1 --steps 300")
+    study.add_argument("methods", nargs="+", metavar="METHOD[:NAME=V1,V2[:NAME=...]]",
+                       help="a registered method and its hyperparameter values")
+    study.add_argument("--seeds", default="0", help="comma-separated seeds")
+    study.add_argument("--datasets", default="dsprites",
+                       help="comma-separated dataset specs (dsprites, color_dsprites, "
+                            "noisy_dsprites, ...)")
+    study.add_argument("--steps", type=_positive_int, default=300_000)
+    study.add_argument("--batch-size", type=_positive_int, default=64)
+    study.add_argument("--learning-rate", type=float, default=None)
+    study.add_argument("--out", default="runs/study", help="study directory")
+    study.add_argument("--executor", choices=("ray", "local"), default="ray",
+                       help="ray (default) or local: this process, one trial after another")
+    study.add_argument("--address", default=None,
+                       help="a Ray cluster (ray://HOST:10001, or auto); default: a local Ray")
+    study.add_argument("--num-cpus", type=_positive_int, default=None,
+                       help="CPUs of the local Ray instance (default: all)")
+    study.add_argument("--metrics", default="mig,factor_vae,dci",
+                       help="comma-separated metrics per trial")
+    study.add_argument("--metric-points", type=_positive_int, default=10_000,
+                       help="num_train of each metric's protocol")
+    study.set_defaults(fn=cmd_sweep)
     return parser
+
+
+def parse_method_spec(spec):
+    """`"beta_vae:beta=1,4:latent_dim=10"` -> `("beta_vae", {"beta": [1.0, 4.0], ...})`, each
+    value converted with the hyperparameter's type."""
+    from keras_disent import methods
+
+    name, *assignments = spec.split(":")
+    method = methods.get(name)
+    types = {h.name: h.type for h in method.hyperparameters}
+    space = {}
+    for assignment in assignments:
+        key, sep, values = assignment.partition("=")
+        key = key.replace("-", "_")
+        if not sep or not values:
+            raise ValueError(f"{spec!r}: write hyperparameter values as NAME=V1,V2.")
+        if key not in types:
+            raise ValueError(f"{name} has no hyperparameter {key!r}; it takes "
+                             f"{sorted(types)}.")
+        try:
+            space[key] = [types[key](v) for v in values.split(",")]
+        except ValueError:
+            raise ValueError(f"{spec!r}: {key} takes {types[key].__name__} values, got "
+                             f"{values!r}.") from None
+    return name, space
+
+
+def cmd_sweep(args):
+    from keras_disent import sweep
+
+    space = dict(parse_method_spec(spec) for spec in args.methods)
+    try:
+        seeds = [int(s) for s in args.seeds.split(",")]
+    except ValueError:
+        raise ValueError(f"--seeds takes comma-separated integers, got {args.seeds!r}.") \
+            from None
+    trials = sweep.grid(space, seeds, args.datasets.split(","), args.steps, args.batch_size,
+                        args.learning_rate)
+    metric_names = tuple(m for m in args.metrics.split(",") if m)
+    rows = sweep.run_sweep(trials, args.out, executor=args.executor, address=args.address,
+                           num_cpus=args.num_cpus, metric_names=metric_names,
+                           metric_points=args.metric_points)
+    if any(r.get("status") == "finished" for r in rows):
+        paths = sweep.aggregate(rows, args.out, metric_names)
+        print(f"[keras-disent] wrote {args.out}/results.csv and "
+              f"{', '.join(os.path.basename(p) for p in paths)}", flush=True)
+    failed = [r["trial"] for r in rows if r.get("status") == "failed"]
+    if failed:
+        print(f"[keras-disent] {len(failed)} trial(s) failed (see their error.json): "
+              f"{', '.join(failed)}", flush=True)
+    return rows
 
 
 def _unknown_flags_error(args, extras):
@@ -371,7 +451,7 @@ def main(argv=None):
     words = sys.argv[1:] if argv is None else list(argv)
     process.configure(quiet_backend_logs=False if "--backend-logs" in words else None,
                       load_keras=False)
-    if words[:1] in (["train"], ["demo"], ["evaluate"], ["export"]) or \
+    if words[:1] in (["train"], ["demo"], ["evaluate"], ["export"], ["sweep"]) or \
             words[:2] in (["zoo", "convert"], ["zoo", "register"]):
         process.import_keras()  # before anything else imports it: its loading noise dropped
     run([w for w in words if w != "--backend-logs"])

@@ -235,3 +235,92 @@ def scatter_plot(points, labels, path, title="", class_names=None, spreads=None,
                        fill=_COLORS[label % len(_COLORS)])
         draw.text((width - right + 20, y), str(name), fill=(0, 0, 0))
     return _save(picture, path)
+
+
+def box_plot(groups, path, title="", ylabel="", size=None):
+    """Writes a box plot PNG: one box per group (quartiles, median line, whiskers to the
+    extremes, every value as a dot), e.g. a metric's distribution over seeds per method and
+    strength (Locatello et al. 2019, Fig. 2 style).
+
+    Args:
+        groups: list of `(label, values)`; groups with no finite value are drawn empty.
+        path: output PNG path.
+        title, ylabel: text on the chart.
+        size: `(width, height)`; default grows with the number of groups.
+    """
+    groups = [(str(label), np.asarray(values, np.float64)) for label, values in groups]
+    finite = np.concatenate([v[np.isfinite(v)] for _, v in groups] + [np.zeros(0)])
+    if not groups or finite.size == 0:
+        raise ValueError("box_plot needs at least one group with a finite value.")
+    low, high = float(finite.min()), float(finite.max())
+    margin = 0.05 * (high - low or 1.0)
+    low, high = low - margin, high + margin
+    width, height = size or (max(360, 70 + 64 * len(groups)), 380)
+    left, right, top, bottom = 56, 12, 28, 96
+    picture = Image.new("RGB", (width, height), (255, 255, 255))
+    draw = ImageDraw.Draw(picture)
+
+    def y_pixel(y):
+        return height - bottom - (y - low) / (high - low) * (height - top - bottom)
+
+    draw.rectangle([left, top, width - right, height - bottom], outline=(0, 0, 0))
+    for fraction in np.linspace(0.0, 1.0, 5):
+        y = low + fraction * (high - low)
+        draw.text((2, y_pixel(y) - 6), _tick(y), fill=(0, 0, 0))
+    draw.text((left, 6), title, fill=(0, 0, 0))
+    draw.text((left + 4, top + 2), ylabel, fill=(90, 90, 90))
+    slot = (width - left - right) / len(groups)
+    for i, (label, values) in enumerate(groups):
+        centre = left + slot * (i + 0.5)
+        color = _COLORS[i % len(_COLORS)]
+        values = values[np.isfinite(values)]
+        if values.size:
+            q1, median, q3 = np.percentile(values, [25, 50, 75])
+            half = min(18.0, slot * 0.3)
+            draw.line([centre, y_pixel(values.min()), centre, y_pixel(values.max())],
+                      fill=(0, 0, 0))
+            draw.rectangle([centre - half, y_pixel(q3), centre + half, y_pixel(q1)],
+                           outline=color, fill=(245, 245, 245))
+            draw.line([centre - half, y_pixel(median), centre + half, y_pixel(median)],
+                      fill=color, width=2)
+            for value in values:
+                draw.ellipse([centre - 2, y_pixel(value) - 2, centre + 2, y_pixel(value) + 2],
+                             fill=color)
+        for line, text in enumerate(label.split("\n")):
+            draw.text((centre - 3 * len(text), height - bottom + 6 + 12 * line), text,
+                      fill=(0, 0, 0))
+    return _save(picture, path)
+
+
+def heatmap(matrix, labels, path, title="", cell=56):
+    """Writes a square matrix in [-1, 1] (e.g. rank correlations between metrics) as a PNG:
+    blue negative, red positive, the value printed in each cell."""
+    matrix = np.asarray(matrix, np.float64)
+    if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1] or len(labels) != len(matrix):
+        raise ValueError(f"heatmap needs a square matrix and one label per row, got "
+                         f"{matrix.shape} and {len(labels)} labels.")
+    count = len(matrix)
+    left, top = 130, 28
+    picture = Image.new("RGB", (left + count * cell + 8, top + count * cell + 60),
+                        (255, 255, 255))
+    draw = ImageDraw.Draw(picture)
+    draw.text((4, 6), title, fill=(0, 0, 0))
+    for i in range(count):
+        draw.text((4, top + i * cell + cell // 2 - 6), str(labels[i])[:20], fill=(0, 0, 0))
+        for j in range(count):
+            value = matrix[i, j]
+            if np.isfinite(value):
+                strength = int(255 * (1.0 - min(abs(value), 1.0)))
+                color = (255, strength, strength) if value >= 0 else (strength, strength, 255)
+                text = f"{value:.2f}"
+            else:
+                color, text = (220, 220, 220), "n/a"
+            x, y = left + j * cell, top + i * cell
+            draw.rectangle([x, y, x + cell - 1, y + cell - 1], fill=color, outline=(0, 0, 0))
+            ink = (255, 255, 255) if np.isfinite(value) and abs(value) > 0.7 else (0, 0, 0)
+            draw.text((x + 8, y + cell // 2 - 6), text, fill=ink)
+    for j in range(count):
+        for line, text in enumerate(str(labels[j])[:20].split(" ")[:4]):
+            draw.text((left + j * cell + 2, top + count * cell + 6 + 12 * line), text,
+                      fill=(0, 0, 0))
+    return _save(picture, path)
