@@ -28,6 +28,18 @@ def _check_channels(conv_channels):
     return channels
 
 
+def _stride2_convs(x, conv_channels, kernel_size, batch_norm=False):
+    """Stride-2 'same' convolutions `conv{i}` (+ BatchNormalization `conv{i}_bn`), each
+    followed by ReLU."""
+    for i, channels in enumerate(conv_channels):
+        x = kd_layers.Conv2D(channels, kernel_size, strides=2, padding="same",
+                             name=f"conv{i}")(x)
+        if batch_norm:
+            x = layers.BatchNormalization(name=f"conv{i}_bn")(x)
+        x = layers.ReLU()(x)
+    return x
+
+
 def conv_encoder(image_shape, output_dim, conv_channels=(32, 32, 32, 32), kernel_size=4,
                  dense_units=(256, 256), batch_norm=False, name="encoder"):
     """Image `(H, W, C)` -> vector `(output_dim,)` (e.g. mean and log-variance of q(z|x)).
@@ -44,14 +56,7 @@ def conv_encoder(image_shape, output_dim, conv_channels=(32, 32, 32, 32), kernel
     image_shape = _check_shape(image_shape)
     conv_channels = _check_channels(conv_channels)
     inputs = keras.Input(image_shape, name="images")
-    x = inputs
-    for i, channels in enumerate(conv_channels):
-        x = kd_layers.Conv2D(channels, kernel_size, strides=2, padding="same",
-                             name=f"conv{i}")(x)
-        if batch_norm:
-            x = layers.BatchNormalization(name=f"conv{i}_bn")(x)
-        x = layers.ReLU()(x)
-    x = layers.Flatten()(x)
+    x = layers.Flatten()(_stride2_convs(inputs, conv_channels, kernel_size, batch_norm))
     for i, units in enumerate(dense_units):
         x = layers.Dense(units, name=f"dense{i}")(x)
         if batch_norm:
@@ -133,12 +138,7 @@ def conv_feature_map(image_shape, conv_channels=(32, 64), kernel_size=4, name="f
     image_shape = _check_shape(image_shape)
     conv_channels = _check_channels(conv_channels)
     inputs = keras.Input(image_shape, name="images")
-    x = inputs
-    for i, channels in enumerate(conv_channels):
-        x = kd_layers.Conv2D(channels, kernel_size, strides=2, padding="same",
-                             name=f"conv{i}")(x)
-        x = layers.ReLU()(x)
-    return keras.Model(inputs, x, name=name)
+    return keras.Model(inputs, _stride2_convs(inputs, conv_channels, kernel_size), name=name)
 
 
 def map_generator(input_shape, image_shape, conv_channels=(32, 64), kernel_size=4,
