@@ -155,6 +155,11 @@ def test_cache_is_chosen_when_it_encodes_fewer_images():
     assert metrics._worth_caching(DATA, ("mig",), {})  # 10,000 encodes > 1,000 grid points
     assert not metrics._worth_caching(FactorObservations((100, 100, 100)), ("mig",), {})
     assert metrics._worth_caching(FactorObservations((100, 100, 100)), ("beta_vae",), {})
+    # a metric's own smaller protocol counts too (it used to be ignored: the whole grid was
+    # encoded for a 1,000-point FactorVAE score)
+    grid = FactorObservations((100, 100, 100))
+    assert not metrics._worth_caching(grid, ("beta_vae",), {"beta_vae__num_train": 100})
+    assert not metrics._worth_caching(grid, ("beta_vae",), {"num_train": 100})
 
 
 def test_udr_scores_permuted_codes_one_and_mixed_codes_lower():

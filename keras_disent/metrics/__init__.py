@@ -63,8 +63,10 @@ def _worth_caching(dataset, metrics, sizes):
     """True when encoding the whole grid once costs less than the metrics' own encodes."""
     if not getattr(dataset, "complete", True) or not hasattr(dataset, "iter_images"):
         return False
-    scale = sizes.get("num_train", 10_000) / 10_000
-    return sum(ENCODED_IMAGES[m] for m in metrics) * scale > len(dataset)
+    def scale(metric):  # a metric's own `<metric>__num_train` wins over a shared num_train
+        return sizes.get(f"{metric}__num_train", sizes.get("num_train", 10_000)) / 10_000
+
+    return sum(ENCODED_IMAGES[m] * scale(m) for m in metrics) > len(dataset)
 
 
 def evaluate(model_or_fn, dataset, metrics=("mig", "factor_vae", "dci", "sap", "modularity",
