@@ -72,6 +72,16 @@ def test_another_config_in_a_run_directory_is_an_error(tmp_path):
     assert runs.read_json(os.path.join(run_dir, "config.json"))["model_config"]["beta"] == 8.0
 
 
+def test_a_finished_run_loads_into_a_fresh_model_ready_to_evaluate(tmp_path):
+    run_dir = str(tmp_path / "run")
+    _fit(run_dir, steps=2)
+    model = tiny_beta_vae()  # a new process would build it uncompiled
+    _fit(run_dir, model, steps=2)
+    images = dsprites().sample(8, seed=0)[1]
+    logs = model.evaluate(images, batch_size=8, verbose=0, return_dict=True)  # was: compile()
+    assert np.isfinite(logs["loss"])
+
+
 def test_metrics_only_change_re_evaluates_without_retraining(tmp_path, capsys):
     out = str(tmp_path / "run")
     common = ["train", "beta_vae", "--steps", "2", "--batch-size", "8", "--out", out]
