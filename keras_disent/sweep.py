@@ -325,9 +325,9 @@ def study_figures(rows, out, metric_names=DEFAULT_METRICS):
     paths = []
     groups = {}
     for row in finished:
-        label = row["method"] + "\n" + ",".join(f"{k}={v:g}" if isinstance(v, (int, float))
-                                                else f"{k}={v}"
-                                                for k, v in sorted(row["params"].items()))
+        label = "\n".join([row["method"]] + [f"{k}={v:g}" if isinstance(v, (int, float))
+                                             else f"{k}={v}"
+                                             for k, v in sorted(row["params"].items())])
         groups.setdefault(label, []).append(row)
     columns = [m for m in metric_names if any(m in r for r in finished)] + ["recon"]
     for column in columns:

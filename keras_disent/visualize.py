@@ -255,8 +255,8 @@ def box_plot(groups, path, title="", ylabel="", size=None):
     low, high = float(finite.min()), float(finite.max())
     margin = 0.05 * (high - low or 1.0)
     low, high = low - margin, high + margin
-    width, height = size or (max(360, 70 + 64 * len(groups)), 380)
-    left, right, top, bottom = 56, 12, 28, 96
+    width, height = size or (max(360, 70 + 112 * len(groups)), 400)
+    left, right, top, bottom = 56, 12, 28, 100
     picture = Image.new("RGB", (width, height), (255, 255, 255))
     draw = ImageDraw.Draw(picture)
 
@@ -286,8 +286,8 @@ def box_plot(groups, path, title="", ylabel="", size=None):
             for value in values:
                 draw.ellipse([centre - 2, y_pixel(value) - 2, centre + 2, y_pixel(value) + 2],
                              fill=color)
-        for line, text in enumerate(label.split("\n")):
-            draw.text((centre - 3 * len(text), height - bottom + 6 + 12 * line), text,
+        for line, text in enumerate(label.split("\n")[:7]):
+            draw.text((centre - 3 * len(text), height - bottom + 6 + 12 * line), text[:18],
                       fill=(0, 0, 0))
     return _save(picture, path)
 
