@@ -203,5 +203,5 @@ def dip_penalties(covariance):
     """`(sum_{i != j} C_ij^2, sum_i (C_ii - 1)^2)` of a covariance matrix: its distance from the
     identity, off the diagonal and on it (Kumar et al. 2018, DIP-VAE Eq. 6-7)."""
     diagonal = ops.diagonal(covariance)
-    total = ops.sum(ops.square(covariance))
-    return total - ops.sum(ops.square(diagonal)), ops.sum(ops.square(diagonal - 1.0))
+    off = covariance * (1.0 - ops.eye(covariance.shape[-1], dtype=covariance.dtype))
+    return ops.sum(ops.square(off)), ops.sum(ops.square(diagonal - 1.0))
