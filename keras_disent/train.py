@@ -200,9 +200,9 @@ def fit_run(model, dataset, run_dir, steps, batch_size=64, learning_rate=None, s
         _claim(run_dir, config, overwrite)
         finished = _finished_run(run_dir)
         if finished is not None:
+            model.load_weights(os.path.join(run_dir, "model.weights.h5"))
             if getattr(model, "optimizer", None) is None:  # evaluate() needs a compiled model
                 model.compile(optimizer)
-            model.load_weights(os.path.join(run_dir, "model.weights.h5"))
             print(f"[keras-disent] {run_dir} already finished this run: loaded its weights",
                   flush=True)
             history = keras.callbacks.History()
