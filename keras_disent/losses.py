@@ -201,7 +201,7 @@ def batch_covariance(x):
 
 def dip_penalties(covariance):
     """`(sum_{i != j} C_ij^2, sum_i (C_ii - 1)^2)` of a covariance matrix: its distance from the
-    identity, off the diagonal and on it (Kumar et al. 2018, DIP-VAE Eq. 6-7)."""
+    identity, off the diagonal and on it (Kumar et al. 2018, DIP-VAE)."""
     diagonal = ops.diagonal(covariance)
     off = covariance * (1.0 - ops.eye(covariance.shape[-1], dtype=covariance.dtype))
     return ops.sum(ops.square(off)), ops.sum(ops.square(diagonal - 1.0))

@@ -1,10 +1,12 @@
 """The shape of Locatello et al. (ICML 2019)'s study on dSprites: six methods x regularisation
 strengths x seeds, every metric, on Ray (`keras_disent.sweep`).
 
-The study's six methods with the strengths of disentanglement_lib's `unsupervised_study_v1`
-sweep (the configuration of the paper's models):
+The study's six methods with the strengths of disentanglement_lib's study sweeps (its
+`get_default_models`, "6 model * 6 hyperparameters"; read here in `abstract_reasoning_study_v1`,
+which shares the set):
   beta_vae      beta            1, 2, 4, 6, 8, 16
-  annealed_vae  C_max (nats)    5, 10, 25, 50, 75, 100   (BetaVAE capacity, gamma 1000)
+  annealed_vae  C_max (nats)    5, 10, 25, 50, 75, 100   (BetaVAE capacity, gamma 1000, C
+                                                          reached at step 100,000 = steps / 3)
   factor_vae    gamma           10, 20, 30, 40, 50, 100
   dip_vae_i     lambda_od       1, 2, 5, 10, 20, 50      (lambda_d = 10 lambda_od)
   dip_vae_ii    lambda_od       1, 2, 5, 10, 20, 50      (lambda_d = lambda_od)
@@ -75,7 +77,7 @@ def study_trials(names, seeds, datasets, steps, smoke):
         if smoke:
             values = [values[0], values[3]]
         space = dict(fixed, **{strength: values})
-        if name == "annealed_vae":  # C rises over the first third of training (our choice)
+        if name == "annealed_vae":  # C rises over the first third (100,000 of 300,000 steps)
             space["capacity_steps"] = [max(1, steps // 3)]
         trials += sweep.grid({method: space}, seeds, datasets, steps,
                              learning_rate=FLAGS.learning_rate,

@@ -10,7 +10,7 @@ model (up to permutation and sign). For models i, j encoded on the same inputs:
      regressing j's latents on i's (default), or |Spearman correlation|;
   3. the informative latents (KL > `kl_threshold`) of each model are kept, and the score is
      the relative strength (sum over rows of max^2 / sum, averaged, and the same over
-     columns, the two averaged) (Duan'20 Eq. 3);
+     columns, the two averaged);
   4. a model's UDR is the median of its scores against every other model.
 This follows disentanglement_lib's `evaluation/udr/metrics/udr.py` (`compute_udr_sklearn`).
 

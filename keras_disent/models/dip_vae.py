@@ -14,11 +14,10 @@ class DIPVAE(GaussianVAE):
     + lambda_d * sum_i (C_ii - 1)^2.
 
     C is estimated on each minibatch: DIP-VAE-I uses the covariance of the encoder means,
-    Cov[mu(x)] (Kumar'18 Eq. 6); DIP-VAE-II the covariance of z under q(z),
-    Cov[mu(x)] + E[diag(sigma^2(x))] (Eq. 7). lambda_d = lambda_d_factor * lambda_od, as in
-    disentanglement_lib, whose study configs (Locatello et al. ICML 2019) fix lambda_d_factor
-    to 10 for DIP-VAE-I and 1 for DIP-VAE-II and sweep lambda_od over 1, 2, 5, 10, 20, 50; the
-    KL weight is 1.
+    Cov[mu(x)]; DIP-VAE-II the covariance of z under q(z), Cov[mu(x)] + E[diag(sigma^2(x))].
+    lambda_d = lambda_d_factor * lambda_od, as in disentanglement_lib, whose study sweeps
+    (the models of Locatello et al. ICML 2019) fix lambda_d_factor to 10 for DIP-VAE-I and 1
+    for DIP-VAE-II and sweep lambda_od over 1, 2, 5, 10, 20, 50; the KL weight is 1.
 
     Args:
         latent_dim: latent dimensions.
