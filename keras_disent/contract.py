@@ -116,6 +116,26 @@ def check_codes(codes, code_dim, name="codes"):
     return array
 
 
+def domain_one_hot(domains, num_domains, num=None):
+    """One-hot domain vectors `(n, num_domains)` (UFDN's and DRIT's domain codes).
+
+    Args:
+        domains: one domain id (repeated `num` times, default once) or one id per row.
+        num_domains: how many domains the model has.
+        num: the number of images they go with (checked when given).
+    """
+    ids = np.asarray(domains)
+    if ids.ndim == 0:
+        ids = np.full(1 if num is None else check_count(num, "num"), ids)
+    if num is not None and len(ids) != num:
+        raise ValueError(f"{num} images but {len(ids)} domain ids.")
+    if ids.size and (ids.min() < 0 or ids.max() >= num_domains
+                     or not np.array_equal(ids, np.round(ids))):
+        raise ValueError(f"domain ids must be whole numbers in 0..{num_domains - 1}, got "
+                         f"{ids.min()}..{ids.max()}.")
+    return np.eye(num_domains, dtype=np.float32)[ids.astype(int)]
+
+
 def check_labels(labels, num_classes, num=None, name="labels"):
     """Validates class labels `(n,)` (or `(n, 1)`) in 0..num_classes-1; returns them as int32.
 

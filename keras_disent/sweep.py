@@ -27,7 +27,6 @@ Common Assumptions in the Unsupervised Learning of Disentangled Representations,
 import csv
 import dataclasses
 import itertools
-import json
 import os
 import re
 import time
@@ -38,6 +37,16 @@ DEFAULT_METRICS = ("mig", "factor_vae", "dci")
 METRIC_COLUMNS = {"mig": ("mig", "mig"), "factor_vae": ("factor_vae", "eval_accuracy"),
                   "dci": ("dci", "disentanglement"), "beta_vae": ("beta_vae", "eval_accuracy"),
                   "sap": ("sap", "sap"), "modularity": ("modularity", "modularity")}
+
+
+def _value_text(value):
+    """A hyperparameter value as trial names and figure labels write it (4.0 -> "4")."""
+    return f"{value:g}" if isinstance(value, (int, float)) else str(value)
+
+
+def group_of(trial_name):
+    """The trial's name without its seed: the seed-siblings UDR compares share it."""
+    return trial_name.rsplit("_s", 1)[0]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,14 +81,14 @@ class Trial:
     @property
     def name(self):
         """A directory name unique within a study, e.g. `beta_vae_beta4_dsprites_s0`."""
-        parts = [self.method] + [f"{k}{v:g}" if isinstance(v, (int, float)) else f"{k}{v}"
-                                 for k, v in self.params] + [self.dataset, f"s{self.seed}"]
+        parts = [self.method] + [f"{k}{_value_text(v)}" for k, v in self.params] + [
+            self.dataset, f"s{self.seed}"]
         return re.sub(r"[^A-Za-z0-9_.=-]", "-", "_".join(parts))
 
     @property
     def group(self):
         """Method and hyperparameters without the seed: UDR compares a group's seeds."""
-        return self.name.rsplit("_s", 1)[0]
+        return group_of(self.name)
 
     def describe(self):
         return {"trial": self.name, "method": self.method, "params": dict(self.params),
@@ -132,11 +141,16 @@ def _frozen(config):
 
 
 def trial_dir(out, trial):
-    return os.path.join(out, "trials", trial.name)
+    """The run directory of a `Trial` (or of a trial name) in the study `out`."""
+    return os.path.join(out, "trials", getattr(trial, "name", trial))
 
 
 def run_trial(trial, out, metric_names=DEFAULT_METRICS, metric_points=10_000, verbose=0):
     """Trains (or resumes, or loads) one trial and measures it; returns its row.
+
+    It seeds the process's global generators with the trial's seed first
+    (`process.seed_everything`, for weight initialisation): with `executor="local"` that
+    process is the caller's.
 
     The row holds the trial's description, `status` ("finished" or "failed"), wall time,
     reconstruction error and one column per metric; a failure holds `error` and writes
@@ -144,10 +158,10 @@ def run_trial(trial, out, metric_names=DEFAULT_METRICS, metric_points=10_000, ve
     """
     from keras_disent import runs
 
+    finished = _finished_row(out, trial)
+    if finished is not None:
+        return finished
     run_dir = trial_dir(out, trial)
-    result_path = os.path.join(run_dir, "result.json")
-    if os.path.exists(result_path):
-        return runs.read_json(result_path)
     os.makedirs(run_dir, exist_ok=True)
     start = time.time()
     try:
@@ -162,7 +176,7 @@ def run_trial(trial, out, metric_names=DEFAULT_METRICS, metric_points=10_000, ve
     if os.path.exists(error_path):  # an earlier attempt failed; this one did not
         os.remove(error_path)
     row.update(status="finished", seconds=round(time.time() - start, 1))
-    runs.write_json(result_path, row)
+    runs.write_json(os.path.join(run_dir, "result.json"), row)
     return row
 
 
@@ -199,10 +213,6 @@ def _train_and_measure(trial, run_dir, metric_names, metric_points, verbose):
             metric, key = METRIC_COLUMNS[name]
             row[name] = float(scores[metric][key])
     return row
-
-
-def _ray_trial(trial, out, metric_names, metric_points):
-    return run_trial(trial, out, metric_names, metric_points)
 
 
 def run_sweep(trials, out, executor="ray", address=None, num_cpus=None, cpus_per_trial=1,
@@ -254,7 +264,7 @@ def run_sweep(trials, out, executor="ray", address=None, num_cpus=None, cpus_per
                      runtime_env={"env_vars": env})
         if gpus_per_trial is None:
             gpus_per_trial = 1 if ray.cluster_resources().get("GPU", 0) > 0 else 0
-        task = ray.remote(num_cpus=cpus_per_trial, num_gpus=gpus_per_trial)(_ray_trial)
+        task = ray.remote(num_cpus=cpus_per_trial, num_gpus=gpus_per_trial)(run_trial)
         refs = {task.remote(t, os.path.abspath(out), tuple(metric_names), metric_points): t
                 for t in pending}
         remaining = list(refs)
@@ -274,11 +284,11 @@ def run_sweep(trials, out, executor="ray", address=None, num_cpus=None, cpus_per
 
 
 def _finished_row(out, trial):
+    """The trial's `result.json` row, or None while it has none."""
+    from keras_disent import runs
+
     path = os.path.join(trial_dir(out, trial), "result.json")
-    if os.path.exists(path):
-        with open(path) as handle:
-            return json.load(handle)
-    return None
+    return runs.read_json(path) if os.path.exists(path) else None
 
 
 def _report(count, total, row):
@@ -325,8 +335,7 @@ def study_figures(rows, out, metric_names=DEFAULT_METRICS):
     paths = []
     groups = {}
     for row in finished:
-        label = "\n".join([row["method"]] + [f"{k}={v:g}" if isinstance(v, (int, float))
-                                             else f"{k}={v}"
+        label = "\n".join([row["method"]] + [f"{k}={_value_text(v)}"
                                              for k, v in sorted(row["params"].items())])
         groups.setdefault(label, []).append(row)
     columns = [m for m in metric_names if any(m in r for r in finished)] + ["recon"]
@@ -366,23 +375,21 @@ def udr_scores(rows, out, num_points=1000, seed=0):
     by_group = {}
     for row in rows:
         if row.get("status") == "finished":
-            trial = Trial(row["method"], tuple(sorted(row["params"].items())), row["seed"],
-                          row["dataset"], row["steps"])
-            by_group.setdefault(trial.group, []).append((trial, row))
+            by_group.setdefault(group_of(row["trial"]), []).append(row)
     scores = {}
     for group, members in by_group.items():
         if len(members) < 2:
             continue
-        models = [keras.saving.load_model(os.path.join(trial_dir(out, t), "model.keras"))
-                  for t, _ in members]
+        models = [keras.saving.load_model(os.path.join(trial_dir(out, row["trial"]),
+                                                       "model.keras")) for row in members]
         if not all(hasattr(m, "encode_distribution") for m in models):
             continue
-        dataset = data.get(members[0][0].dataset)
+        dataset = data.get(members[0]["dataset"])
         result = udr_metric.udr(models, dataset, num_points=num_points, seed=seed)
         scores[group] = result["model_scores"]
-        for (trial, row), score in zip(members, result["model_scores"]):
+        for row, score in zip(members, result["model_scores"]):
             row["udr"] = float(score)
-            runs.write_json(os.path.join(trial_dir(out, trial), "result.json"), row)
+            runs.write_json(os.path.join(trial_dir(out, row["trial"]), "result.json"), row)
     return scores
 
 

@@ -33,6 +33,22 @@ def unpack_images(data):
     return ops.convert_to_tensor(x, dtype="float32")
 
 
+def unpack_domain_batch(data, model_name):
+    """`(images float32, domain ids int32 (n,), class labels int32 (n,) or None)` of a
+    multi-domain batch, given as `(images, domain ids)` or `(images, (domain ids, labels))`
+    (`DigitDomains.batches`)."""
+    images, targets, _ = keras.utils.unpack_x_y_sample_weight(data)
+    if targets is None:
+        raise ValueError(f"{model_name} trains on (images, domain ids) batches; got images "
+                         "only.")
+    labels = None
+    if isinstance(targets, (tuple, list)):
+        targets, labels = targets
+        labels = ops.cast(ops.reshape(labels, (-1,)), "int32")
+    return (ops.convert_to_tensor(images, dtype="float32"),
+            ops.cast(ops.reshape(targets, (-1,)), "int32"), labels)
+
+
 def softmax(logits):
     """Numpy softmax over the last axis, stable for large logits."""
     shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
@@ -144,7 +160,7 @@ class DisentModel(keras.Model):
             x, y = x[0], None
         if contract.CLASSIFIER in self.capabilities:
             self._check_training_labels(x, y)
-        elif getattr(self, "num_domains", None):
+        if getattr(self, "num_domains", None):
             self._check_training_domains(x, y)
         if isinstance(x, np.ndarray):  # the images themselves: any shape error is reported
             check_images(x, image_shape, "training images")

@@ -7,7 +7,8 @@ from keras import ops
 
 from keras_disent import contract, losses, networks, training
 from keras_disent.contract import check_count, check_images, predict_batched
-from keras_disent.models.base import DisentModel, sample_gaussian, softmax
+from keras_disent.models.base import DisentModel, sample_gaussian, \
+    unpack_domain_batch
 from keras_disent.speed import call_network
 
 
@@ -181,14 +182,8 @@ class DRIT(DisentModel):
 
     # -- graph pieces (keras.ops) -------------------------------------------------------------
     def _batch(self, data):
-        images, domains, _ = keras.utils.unpack_x_y_sample_weight(data)
-        if domains is None:
-            raise ValueError("DRIT trains on (images, domain ids) batches; got images only.")
-        if isinstance(domains, (tuple, list)):  # (domain ids, class labels): labels unused
-            domains = domains[0]
-        domains = ops.cast(ops.reshape(domains, (-1,)), "int32")
-        return (ops.convert_to_tensor(images, dtype="float32"),
-                ops.one_hot(domains, self.num_domains), domains)
+        images, domains, _ = unpack_domain_batch(data, "DRIT")  # class labels unused
+        return images, ops.one_hot(domains, self.num_domains), domains
 
     def _content(self, images, onehot, training):
         heads = [call_network(head, images, training) for head in self.content_heads]
@@ -319,18 +314,10 @@ class DRIT(DisentModel):
                 contract.CodePart("domain", self.num_domains, "categorical",
                                   description="one-hot domain: whose encoders and generator"))
 
-    def domain_codes(self, domains, num):
-        """One-hot domain vectors `(num, num_domains)` for an int or `num` domain ids."""
-        domains = np.asarray(domains)
-        if domains.ndim == 0:
-            domains = np.full(num, int(domains))
-        if len(domains) != num:
-            raise ValueError(f"{num} images but {len(domains)} domain ids.")
-        if domains.size and (domains.min() < 0 or domains.max() >= self.num_domains
-                             or not np.array_equal(domains, np.round(domains))):
-            raise ValueError(f"domain ids must be whole numbers in 0..{self.num_domains - 1}, "
-                             f"got {domains.min()}..{domains.max()}.")
-        return np.eye(self.num_domains, dtype=np.float32)[domains.astype(int)]
+    def domain_codes(self, domains, num=None):
+        """One-hot domain vectors `(n, num_domains)` for domain ids (an int or an array; see
+        `contract.domain_one_hot`)."""
+        return contract.domain_one_hot(domains, self.num_domains, num)
 
     def _encode_network(self):
         images = keras.Input(self.image_shape, name="images")

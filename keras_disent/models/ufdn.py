@@ -8,7 +8,7 @@ from keras import ops
 from keras_disent import contract, losses, networks, training
 from keras_disent.contract import check_count, check_images, predict_batched
 from keras_disent.models.base import DisentModel, sample_gaussian, sigmoid_decode, \
-    sigmoid_decoder_network, softmax
+    sigmoid_decoder_network, softmax, unpack_domain_batch
 from keras_disent.speed import call_network
 
 
@@ -143,19 +143,12 @@ class UFDN(DisentModel):
     # -- graph pieces (keras.ops) -------------------------------------------------------------
     def _batch(self, data):
         """`(images, domain ids, class labels or None)` of a training batch."""
-        images, targets, _ = keras.utils.unpack_x_y_sample_weight(data)
-        if targets is None:
-            raise ValueError("UFDN trains on (images, domain ids) batches; got images only.")
-        labels = None
-        if isinstance(targets, (tuple, list)):  # (domain ids, class labels)
-            targets, labels = targets
-            labels = ops.cast(ops.reshape(labels, (-1,)), "int32")
+        images, domains, labels = unpack_domain_batch(data, "UFDN")
         if self.num_classes and labels is None:
             raise ValueError("This UFDN has a source classifier: it trains on (images, "
                              "(domain ids, class labels)) batches, e.g. "
                              "DigitDomains.batches(with_labels=True).")
-        return (ops.convert_to_tensor(images, dtype="float32"),
-                ops.cast(ops.reshape(targets, (-1,)), "int32"), labels)
+        return images, domains, labels
 
     def _labelled_mask(self, domains):
         """1.0 for the examples of a labelled domain, else 0.0: `(n,)`."""
@@ -237,14 +230,9 @@ class UFDN(DisentModel):
                                   description="domain vector given to the decoder"))
 
     def domain_codes(self, domains, num=None):
-        """One-hot domain vectors `(n, num_domains)` for domain ids (an int or an array)."""
-        domains = np.asarray(domains)
-        if domains.ndim == 0:
-            domains = np.full(check_count(num, "num") if num else 1, int(domains))
-        if domains.size and (domains.min() < 0 or domains.max() >= self.num_domains):
-            raise ValueError(f"domain ids must be in 0..{self.num_domains - 1}, got "
-                             f"{domains.min()}..{domains.max()}.")
-        return np.eye(self.num_domains, dtype=np.float32)[domains.astype(int)]
+        """One-hot domain vectors `(n, num_domains)` for domain ids (an int or an array; see
+        `contract.domain_one_hot`)."""
+        return contract.domain_one_hot(domains, self.num_domains, num)
 
     def encode(self, images, batch_size=256, domains=None):
         """`[mu(x), domain vector]` `(n, latent_dim + num_domains)`: the one-hot of `domains`
@@ -259,8 +247,6 @@ class UFDN(DisentModel):
             vector = softmax(logits)
         else:
             vector = self.domain_codes(domains, len(images))
-            if len(vector) != len(images):
-                raise ValueError(f"{len(images)} images but {len(vector)} domain ids.")
         return np.concatenate([mean, vector], axis=1).astype(np.float32)
 
     def class_probabilities(self, images, batch_size=256):
@@ -271,7 +257,8 @@ class UFDN(DisentModel):
         return softmax(predict_batched(self.classifier.predict_on_batch, mean, batch_size))
 
     def _check_training_labels(self, x, y):
-        """Labels come as (domain ids, class labels): both whole numbers in range."""
+        """Labels come as (domain ids, class labels); the class labels are checked here, the
+        domain ids by `DisentModel._check_training_domains`."""
         if y is None and isinstance(x, (tuple, list)) and len(x) == 2:
             x, y = x
         if not isinstance(y, (tuple, list)) or len(y) != 2:
@@ -279,8 +266,6 @@ class UFDN(DisentModel):
                              "(domain ids, class labels)) batches, e.g. "
                              "DigitDomains.batches(with_labels=True).")
         num = len(x) if isinstance(x, np.ndarray) else None
-        contract.check_labels(np.asarray(keras.ops.convert_to_numpy(y[0])), self.num_domains,
-                              num, "domain ids")
         contract.check_labels(np.asarray(keras.ops.convert_to_numpy(y[1])), self.num_classes,
                               num, "class labels")
 
@@ -299,7 +284,8 @@ class UFDN(DisentModel):
         rng = np.random.default_rng(seed)
         num = check_count(num)
         z = rng.standard_normal((num, self.latent_dim)).astype(np.float32)
-        return np.concatenate([z, self.domain_codes(rng.integers(0, self.num_domains, num))], 1)
+        return np.concatenate(
+            [z, self.domain_codes(rng.integers(0, self.num_domains, num), num)], 1)
 
     def decoder_network(self):
         return sigmoid_decoder_network(self.decoder, self.code_dim)
