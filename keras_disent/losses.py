@@ -69,6 +69,16 @@ def linear_capacity(step, capacity_max, capacity_steps):
     return capacity_max * fraction
 
 
+def adversary_ramp(step, ramp_steps):
+    """Ganin et al. 2016 (JMLR, DANN) schedule of the adversary's weight: 2 / (1 + exp(-10 p))
+    - 1 with p = min(step / ramp_steps, 1), rising from 0 at step 0 to ~1 (0.9999) at
+    `ramp_steps`; 1 when `ramp_steps` is 0 (no ramp)."""
+    if not ramp_steps:
+        return ops.convert_to_tensor(1.0, "float32")
+    progress = ops.minimum(ops.cast(step, "float32") / float(ramp_steps), 1.0)
+    return 2.0 / (1.0 + ops.exp(-10.0 * progress)) - 1.0
+
+
 def capacity_penalty(kl, capacity, gamma):
     """Burgess et al. 2018 Eq. 8 regulariser: `gamma * |KL - C|`, per example."""
     return gamma * ops.abs(kl - capacity)
@@ -184,6 +194,13 @@ def uniform_cross_entropy(log_probs):
     -mean_j log q_j, smallest (ln N) when q is uniform. An encoder minimises it to fool a
     classifier of its code (D2AE's dispel branch, UFDN's domain-free z)."""
     return -ops.mean(log_probs, axis=-1)
+
+
+def prediction_entropy(log_probs):
+    """Entropy -sum_j q_j log q_j of each row of `log_probs` `(batch, classes)`, in nats.
+    Its mean over unlabelled examples is the conditional-entropy term of entropy
+    minimisation (Grandvalet & Bengio 2005; Shu et al. 2018, VADA, on the target domain)."""
+    return -ops.sum(ops.exp(log_probs) * log_probs, axis=-1)
 
 
 def correct_predictions(log_probs, labels):

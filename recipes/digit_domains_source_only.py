@@ -36,6 +36,8 @@ flags.DEFINE_string("digits", "mnist_csv:data/mnist_5k.csv.gz",
 flags.DEFINE_integer("steps", 3000, "Training steps of the source VAE.")
 flags.DEFINE_integer("latent_dim", 32, "VAE code size.")
 flags.DEFINE_integer("cnn_steps", 3000, "Training steps of the source CNN classifier.")
+flags.DEFINE_bool("batch_norm", False, "Batch normalisation in the VAE and the CNNs (the row "
+                  "for UFDN --batch_norm).")
 flags.DEFINE_integer("seed", 0, "Seed.")
 flags.DEFINE_bool("smoke", False, "Tiny run: 40 steps, 300 test images.")
 FLAGS = flags.FLAGS
@@ -62,14 +64,16 @@ def main(argv):
                                     name=f"{bench_train.name}_mnist")
     steps = 40 if FLAGS.smoke else FLAGS.steps
     model = BetaVAE(latent_dim=FLAGS.latent_dim, beta=1.0, image_shape=source.image_shape,
-                    conv_channels=(32, 64), dense_units=(256,), seed=FLAGS.seed)
+                    conv_channels=(32, 64), dense_units=(256,), batch_norm=FLAGS.batch_norm,
+                    seed=FLAGS.seed)
     command = "python " + " ".join([os.path.relpath(sys.argv[0])] + sys.argv[1:])
     _, wall = train.fit_run(model, source, FLAGS.out, steps, 64, seed=FLAGS.seed,
                             steps_per_epoch=min(500, steps), run_config={"command": command})
     cnn_steps = 40 if FLAGS.smoke else FLAGS.cnn_steps
-    classify = cnn_classifier(source_images, source_labels, bench_train.num_classes, cnn_steps)
+    classify = cnn_classifier(source_images, source_labels, bench_train.num_classes, cnn_steps,
+                              batch_norm=FLAGS.batch_norm)
     classify_both = cnn_classifier(source_images, source_labels, bench_train.num_classes,
-                                   cnn_steps, invert=True)
+                                   cnn_steps, invert=True, batch_norm=FLAGS.batch_norm)
     test_count = 300 if FLAGS.smoke else len(bench_test)
     results = {}
     for domain in bench_test.domains:

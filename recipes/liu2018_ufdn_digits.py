@@ -46,6 +46,11 @@ flags.DEFINE_string("digits", "mnist_csv:data/mnist_5k.csv.gz",
 flags.DEFINE_integer("steps", 6000, "Training steps.")
 flags.DEFINE_integer("batch_size", 64, "Batch size.")
 flags.DEFINE_float("domain_weight", 1.0, "Weight of fooling the domain discriminator.")
+flags.DEFINE_integer("domain_ramp_steps", 0, "Steps over which the adversary's weight rises "
+                     "from 0 on DANN's schedule (0: full weight from the first step).")
+flags.DEFINE_bool("batch_norm", False, "Batch normalisation in the encoder and decoder.")
+flags.DEFINE_float("entropy_weight", 0.0, "Weight of the entropy of the source classifier's "
+                   "predictions on the other domains (entropy minimisation; not in UFDN).")
 flags.DEFINE_float("class_weight", 0.0, "Weight of the source classifier on z (0: none; then "
                    "training reads no class label at all).")
 flags.DEFINE_float("beta", 1.0, "KL weight.")
@@ -87,6 +92,8 @@ def main(argv):
     supervised = FLAGS.class_weight > 0
     model = UFDN(num_domains=bench_train.num_domains, image_shape=bench_train.image_shape,
                  domain_weight=FLAGS.domain_weight, beta=FLAGS.beta, seed=FLAGS.seed,
+                 domain_ramp_steps=FLAGS.domain_ramp_steps, batch_norm=FLAGS.batch_norm,
+                 entropy_weight=FLAGS.entropy_weight if supervised else 0.0,
                  num_classes=bench_train.num_classes if supervised else 0,
                  class_weight=FLAGS.class_weight if supervised else 1.0, labelled_domains=(0,))
     batches = bench_train.batches(FLAGS.batch_size, steps_per_epoch, seed=FLAGS.seed,

@@ -157,6 +157,14 @@ def test_ufdn_source_classifier_reads_only_the_labelled_domains():
     probabilities = model.class_probabilities(keras.ops.convert_to_numpy(images))
     expected = -np.mean(np.log(probabilities[[0, 3], labels[[0, 3]]]))
     assert float(logs["class_loss"]) == pytest.approx(expected, rel=1e-4)
+    # the entropy of C's predictions on the unlabelled examples, added at entropy_weight
+    unlabelled = probabilities[[1, 2, 4, 5]]
+    entropy = -np.mean(np.sum(unlabelled * np.log(unlabelled), axis=1))
+    assert float(logs["unlabelled_entropy"]) == pytest.approx(entropy, rel=1e-4)
+    model.entropy_weight = 5.0
+    loss_with, _ = model.compute_losses((images, (domains, labels)))
+    loss_without = float(logs["loss"])
+    assert float(loss_with) - loss_without == pytest.approx(5.0 * entropy, rel=1e-3)
 
 
 def test_ufdn_source_classifier_errors():
@@ -173,10 +181,37 @@ def test_ufdn_source_classifier_errors():
                   verbose=0)
     with pytest.raises(ValueError, match="labelled_domains must be domain ids in 0..2"):
         UFDN(num_classes=4, labelled_domains=(5,), **UFDN_TINY)
+    with pytest.raises(ValueError, match="entropy_weight needs the source classifier"):
+        UFDN(entropy_weight=1.0, **UFDN_TINY)
+    with pytest.raises(ValueError, match="entropy_weight must be >= 0"):
+        UFDN(num_classes=4, entropy_weight=-1.0, **UFDN_TINY)
     with pytest.raises(ValueError, match="num_classes must be 0"):
         UFDN(num_classes=1, **UFDN_TINY)
     with pytest.raises(Exception, match="'classifier' capability"):
         UFDN(**UFDN_TINY).class_probabilities(images)
+
+
+def test_ufdn_domain_ramp_scales_the_adversary_with_the_step_count():
+    model = UFDN(domain_weight=2.0, domain_ramp_steps=10, **UFDN_TINY)
+    images = keras.ops.convert_to_tensor(_images(6, 1))
+    domains = np.array([0, 1, 2, 0, 1, 2], "int32")
+
+    def adversary_part():
+        loss, logs = model.compute_losses((images, domains))
+        rest = float(logs["recon"]) + model.beta * float(logs["kl"])
+        return float(loss) - rest, float(logs["confusion"]), float(logs["domain_ramp"])
+
+    part, confusion, ramp = adversary_part()
+    assert ramp == 0.0 and part == pytest.approx(0.0, abs=1e-3)
+    model.compile(model.default_optimizer())
+    model.fit(images, domains, batch_size=2, epochs=1, verbose=0)  # 3 steps
+    assert int(keras.ops.convert_to_numpy(model.train_steps)) == 3
+    part, confusion, ramp = adversary_part()  # evaluation does not count a step
+    assert int(keras.ops.convert_to_numpy(model.train_steps)) == 3
+    assert ramp == pytest.approx(2 / (1 + np.exp(-3.0)) - 1, rel=1e-5)
+    assert part == pytest.approx(2.0 * ramp * confusion, rel=1e-3)
+    with pytest.raises(ValueError, match="domain_ramp_steps must be >= 0"):
+        UFDN(domain_ramp_steps=-1, **UFDN_TINY)
 
 
 def test_cli_points_drit_to_its_recipe(tmp_path):
@@ -209,3 +244,6 @@ def test_cnn_classifier_learns_the_source_and_inverts_on_request():
     both = domain_transfer.cnn_classifier(images, labels, 10, steps=300, batch_size=20,
                                           learning_rate=3e-3, invert=True)
     assert np.mean(both(1.0 - images) == labels) > 0.9
+    normalised = domain_transfer.cnn_classifier(images, labels, 10, steps=150, batch_size=20,
+                                                learning_rate=3e-3, batch_norm=True)
+    assert np.mean(normalised(images) == labels) > 0.9

@@ -46,6 +46,15 @@ def test_gaussian_kl_closed_form_and_zero_at_prior():
     np.testing.assert_allclose(_np(losses.gaussian_kl(zeros, zeros)), [0.0, 0.0], atol=1e-7)
 
 
+def test_adversary_ramp_follows_dann_schedule():
+    assert float(_np(losses.adversary_ramp(0, 100))) == 0.0
+    assert float(_np(losses.adversary_ramp(50, 100))) == pytest.approx(
+        2 / (1 + np.exp(-5.0)) - 1, rel=1e-6)
+    assert float(_np(losses.adversary_ramp(10_000, 100))) == pytest.approx(
+        2 / (1 + np.exp(-10.0)) - 1, rel=1e-6)  # held at p = 1
+    assert float(_np(losses.adversary_ramp(7, 0))) == 1.0  # no ramp
+
+
 def test_linear_capacity_and_penalty():
     assert float(_np(losses.linear_capacity(0, 25.0, 100))) == 0.0
     assert float(_np(losses.linear_capacity(40, 25.0, 100))) == pytest.approx(10.0)

@@ -80,7 +80,7 @@ def image_classifier(images, labels, seed=0, hidden_units=256, max_iter=200):
 
 
 def cnn_classifier(images, labels, num_classes=None, steps=3000, batch_size=64,
-                   learning_rate=5e-4, invert=False):
+                   learning_rate=5e-4, invert=False, batch_norm=False):
     """A CNN digit classifier trained on `(images, labels)`; returns `images -> labels`.
 
     The network is UFDN's encoder (conv 32, 64 with 4x4 stride-2 kernels; dense 256; a 32-d
@@ -89,6 +89,8 @@ def cnn_classifier(images, labels, num_classes=None, steps=3000, batch_size=64,
     translated into the target domain it is the pixel-level adaptation DRIT reports.
     `invert=True` trains on the images and their inversions (1 - x): the polarity
     augmentation UFDN's digit adaptation uses, for a source-only row on equal terms.
+    `batch_norm=True` adds batch normalisation after every hidden layer (as `UFDN(batch_norm=
+    True)`'s encoder).
     """
     import keras
 
@@ -100,7 +102,8 @@ def cnn_classifier(images, labels, num_classes=None, steps=3000, batch_size=64,
     num_classes = int(labels.max()) + 1 if num_classes is None else int(num_classes)
     if invert:
         images, labels = np.concatenate([images, 1.0 - images]), np.concatenate([labels] * 2)
-    trunk = networks.conv_encoder(images.shape[1:], 32, (32, 64), 4, (256,))
+    trunk = networks.conv_encoder(images.shape[1:], 32, (32, 64), 4, (256,),
+                                  batch_norm=batch_norm)
     model = keras.Sequential([trunk, keras.layers.Dense(num_classes)])
     model.compile(keras.optimizers.Adam(learning_rate),
                   keras.losses.SparseCategoricalCrossentropy(from_logits=True))

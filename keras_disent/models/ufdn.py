@@ -43,19 +43,31 @@ class UFDN(DisentModel):
         image_shape: image shape (every domain the same; e.g. 3 channels for the digit
             domains).
         conv_channels, dense_units: the conv encoder / decoder (see `networks`).
+        batch_norm: batch normalisation after every hidden layer of the encoder and decoder
+            (the authors' networks have it; statistics over batches that mix the domains).
         beta: KL weight.
         domain_weight: lambda, the weight of fooling D_v.
+        domain_ramp_steps: 0 (lambda from the first step), or the number of steps over
+            which lambda rises from 0 to its value on DANN's schedule (Ganin et al. 2016:
+            2 / (1 + exp(-10 p)) - 1, p = step / domain_ramp_steps), so that the classifier
+            and the codes form before the adversary pulls the domains together.
         discriminator_units: hidden layers of D_v.
         num_classes: 0 (no classifier), or the number of classes of the source classifier C.
         class_weight: weight of C's cross-entropy in the "vae" phase.
         labelled_domains: the domain ids whose labels C learns from (default: domain 0).
+        entropy_weight: 0 (UFDN as published), or the weight of the mean entropy of C's
+            predictions on the unlabelled domains' examples, added to the "vae" phase
+            (entropy minimisation, Grandvalet & Bengio 2005, as VADA uses it on the target
+            domain, Shu et al. 2018: C's boundaries are pushed away from the target's
+            examples). Not part of UFDN; an option for adaptation.
         seed: seed of the posterior noise.
 
     Trains on `(images, domain ids)` batches (`DigitDomains.batches()`); with a classifier on
     `(images, (domain ids, class labels))` (`batches(with_labels=True)`). Logs: loss, recon,
     kl, confusion (CE of D_v's prediction against uniform; ln(num_domains) at chance), d_loss,
     domain_accuracy (D_v on z: 1 / num_domains when z is domain-free); with a classifier also
-    class_loss and class_accuracy (on the labelled domains' examples of the batch).
+    class_loss and class_accuracy (on the labelled domains' examples of the batch) and
+    unlabelled_entropy (C's prediction entropy on the other examples).
 
     Reference:
         Liu, Yeh, Wang 2018, A Unified Feature Disentangler for Multi-Domain Image Translation
@@ -70,13 +82,18 @@ class UFDN(DisentModel):
     def __init__(self, num_domains=3, latent_dim=32, image_shape=(28, 28, 3),
                  conv_channels=(32, 64), dense_units=(256,), beta=1.0, domain_weight=1.0,
                  discriminator_units=(256, 256), num_classes=0, class_weight=1.0,
-                 labelled_domains=(0,), seed=None, **kwargs):
+                 labelled_domains=(0,), entropy_weight=0.0, domain_ramp_steps=0,
+                 batch_norm=False, seed=None, **kwargs):
         super().__init__(**kwargs)
         contract.check_finite(beta=beta, domain_weight=domain_weight,
-                              class_weight=class_weight)
-        if beta < 0 or domain_weight < 0 or class_weight < 0:
-            raise ValueError(f"beta, domain_weight and class_weight must be >= 0, got {beta}, "
-                             f"{domain_weight}, {class_weight}.")
+                              class_weight=class_weight, entropy_weight=entropy_weight)
+        if min(beta, domain_weight, class_weight, entropy_weight) < 0:
+            raise ValueError(f"beta, domain_weight, class_weight and entropy_weight must be "
+                             f">= 0, got {beta}, {domain_weight}, {class_weight}, "
+                             f"{entropy_weight}.")
+        if entropy_weight and not num_classes:
+            raise ValueError("entropy_weight needs the source classifier (num_classes > 0): "
+                             "it is the entropy of C's predictions.")
         self.num_domains = check_count(num_domains, "num_domains")
         if self.num_domains < 2:
             raise ValueError(f"num_domains must be at least 2, got {num_domains}.")
@@ -92,27 +109,39 @@ class UFDN(DisentModel):
             raise ValueError(f"num_classes must be 0 (no classifier) or at least 2, got "
                              f"{num_classes}.")
         self.class_weight = float(class_weight)
+        self.entropy_weight = float(entropy_weight)
         self.labelled_domains = tuple(sorted({int(d) for d in labelled_domains}))
         if not self.labelled_domains or not all(0 <= d < self.num_domains
                                                 for d in self.labelled_domains):
             raise ValueError(f"labelled_domains must be domain ids in 0..{self.num_domains - 1}"
                              f", got {tuple(labelled_domains)}.")
+        self.domain_ramp_steps = int(domain_ramp_steps)
+        if self.domain_ramp_steps < 0:
+            raise ValueError(f"domain_ramp_steps must be >= 0, got {domain_ramp_steps}.")
+        self.batch_norm = bool(batch_norm)
         self.seed = seed
         self.encoder = networks.conv_encoder(self.image_shape, 2 * self.latent_dim,
-                                             self.conv_channels, 4, self.dense_units)
+                                             self.conv_channels, 4, self.dense_units,
+                                             batch_norm=self.batch_norm)
         self.decoder = networks.conv_decoder(self.latent_dim + self.num_domains,
                                              self.image_shape, self.conv_channels, 4,
-                                             self.dense_units)
+                                             self.dense_units, batch_norm=self.batch_norm)
         self.domain_discriminator = networks.mlp_classifier(
             self.latent_dim, self.discriminator_units, self.num_domains, "domain_discriminator")
         self.classifier = None
         if self.num_classes:
             self.classifier = networks.mlp_classifier(self.latent_dim, (), self.num_classes,
                                                       "source_classifier")
-            self.log_keys = self.log_keys + ("class_loss", "class_accuracy")
-            for key in ("class_loss", "class_accuracy"):
+            self.log_keys = self.log_keys + ("class_loss", "class_accuracy",
+                                             "unlabelled_entropy")
+            for key in ("class_loss", "class_accuracy", "unlabelled_entropy"):
                 self.trackers[key] = keras.metrics.Mean(name=key)
         self.seed_generator = keras.random.SeedGenerator(seed)
+        if self.domain_ramp_steps:
+            self.log_keys = self.log_keys + ("domain_ramp",)
+            self.trackers["domain_ramp"] = keras.metrics.Mean(name="domain_ramp")
+            self.train_steps = self.add_weight(shape=(), initializer="zeros", dtype="int32",
+                                               trainable=False, name="train_steps")
         self.built = True
 
     @property
@@ -131,7 +160,10 @@ class UFDN(DisentModel):
                       domain_weight=self.domain_weight,
                       discriminator_units=list(self.discriminator_units),
                       num_classes=self.num_classes, class_weight=self.class_weight,
-                      labelled_domains=list(self.labelled_domains), seed=self.seed)
+                      labelled_domains=list(self.labelled_domains),
+                      entropy_weight=self.entropy_weight,
+                      domain_ramp_steps=self.domain_ramp_steps, batch_norm=self.batch_norm,
+                      seed=self.seed)
         return config
 
     def default_optimizer(self, learning_rate=None):
@@ -158,13 +190,17 @@ class UFDN(DisentModel):
         return mask
 
     def _class_terms(self, mean, domains, labels, training):
-        """C's mean cross-entropy and accuracy over the labelled-domain examples only."""
+        """C's mean cross-entropy and accuracy over the labelled-domain examples, and the mean
+        entropy of its predictions over the other examples."""
         log_probs = ops.log_softmax(call_network(self.classifier, mean, training))
         mask = self._labelled_mask(domains)
         count = ops.maximum(ops.sum(mask), 1.0)
         class_loss = -ops.sum(mask * losses.label_log_likelihood(log_probs, labels)) / count
         accuracy = ops.sum(mask * losses.correct_predictions(log_probs, labels)) / count
-        return class_loss, accuracy
+        unlabelled = 1.0 - mask
+        entropy = (ops.sum(unlabelled * losses.prediction_entropy(log_probs))
+                   / ops.maximum(ops.sum(unlabelled), 1.0))
+        return class_loss, accuracy, entropy
 
     def _posterior(self, images, training):
         stats = call_network(self.encoder, images, training)
@@ -183,12 +219,21 @@ class UFDN(DisentModel):
         kl = ops.mean(losses.gaussian_kl(mean, log_var))
         confusion = ops.mean(losses.uniform_cross_entropy(
             ops.log_softmax(call_network(self.domain_discriminator, z, training))))
-        loss = recon + self.beta * kl + self.domain_weight * confusion
         logs = {"recon": recon, "kl": kl, "confusion": confusion}
+        weight = self.domain_weight
+        if self.domain_ramp_steps:
+            if training:
+                self.train_steps.assign_add(1)
+            ramp = losses.adversary_ramp(self.train_steps, self.domain_ramp_steps)
+            weight = weight * ramp
+            logs["domain_ramp"] = ramp
+        loss = recon + self.beta * kl + weight * confusion
         if self.num_classes:
-            class_loss, class_accuracy = self._class_terms(mean, domains, labels, training)
-            loss = loss + self.class_weight * class_loss
-            logs.update(class_loss=class_loss, class_accuracy=class_accuracy)
+            class_loss, class_accuracy, entropy = self._class_terms(mean, domains, labels,
+                                                                    training)
+            loss = loss + self.class_weight * class_loss + self.entropy_weight * entropy
+            logs.update(class_loss=class_loss, class_accuracy=class_accuracy,
+                        unlabelled_entropy=entropy)
         logs["loss"] = loss
         return loss, logs
 
