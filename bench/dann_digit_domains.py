@@ -1,5 +1,6 @@
 """Does adversarial feature alignment help on the digit domains at all? DANN (Ganin et al.
-2016, JMLR) on the same network as the source-only CNN, gray MNIST -> MNIST-M style.
+2016, JMLR) on the same network as the source-only CNN, gray MNIST -> MNIST-M style (or
+`--target colour`, flat colours).
 
 A control for UFDN's adaptation result: UFDN at a large classifier weight is close to DANN
 (its reconstruction term is small beside the classifier and adversary), so if DANN on the
@@ -8,10 +9,12 @@ only, the benchmark (not UFDN's code) is what defeats marginal alignment here.
 
 Both arms: the trunk of `cnn_classifier` (conv 32, 64, 4x4 stride 2; dense 256; a 32-d
 feature), a linear class head, Adam 5e-4, batch 64, the gray digits and their inversions as
-the labelled source. DANN adds the unlabelled target's training digits (three textures each)
-and a domain head (dense 256, 256) behind a gradient reversal layer on the 32-d feature, its
-weight rising on Ganin's schedule (`losses.adversary_ramp`) to `lambda`; the class loss
-reads the source examples only (sample weights). Printed: target test accuracy per arm.
+the labelled source (`--no_inversion`: the gray digits only). DANN adds the unlabelled
+target's training digits (`--target_textures` renderings each, default 3) and a domain head
+(dense 256, 256) behind a gradient reversal layer on the 32-d feature, its weight rising on
+Ganin's schedule (`losses.adversary_ramp`) to `lambda`; the class loss reads the source
+examples only (sample weights). Printed per arm: target test accuracy, the domain head's
+accuracy on source and target test digits (0.5 = aligned), the steps the reversal counted.
 
     KERAS_BACKEND=jax python bench/dann_digit_domains.py --steps 6000 --lambdas 0.1,0.3,1
 
@@ -93,23 +96,29 @@ def main():
     parser.add_argument("--digits", default="mnist_csv:data/mnist_5k.csv.gz")
     parser.add_argument("--steps", type=int, default=6000)
     parser.add_argument("--lambdas", default="0.1,0.3,1")
+    parser.add_argument("--target_textures", type=int, default=3,
+                        help="renderings (textures) of each unlabelled target training digit")
+    parser.add_argument("--target", default="mnist_m", help="target domain: mnist_m or colour")
+    parser.add_argument("--no_inversion", action="store_true",
+                        help="train on the gray digits only (no inverted copies)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     from keras_disent import data
 
-    train = data.digit_domains(args.digits, "train", ("mnist", "mnist_m"))
-    test = data.digit_domains(args.digits, "test", ("mnist", "mnist_m"))
+    train = data.digit_domains(args.digits, "train", ("mnist", args.target))
+    test = data.digit_domains(args.digits, "test", ("mnist", args.target))
     gray, labels = train.all_images("mnist", seed=args.seed)
-    source = np.concatenate([gray, 1.0 - gray])
-    source_labels = np.concatenate([labels, labels])
-    target = np.concatenate([train.all_images("mnist_m", seed=args.seed + 10 + k)[0]
-                             for k in range(3)])
-    target_test, test_labels = test.all_images("mnist_m", seed=args.seed + 1)
+    source = gray if args.no_inversion else np.concatenate([gray, 1.0 - gray])
+    source_labels = labels if args.no_inversion else np.concatenate([labels, labels])
+    target = np.concatenate([train.all_images(args.target, seed=args.seed + 10 + k)[0]
+                             for k in range(args.target_textures)])
+    target_test, test_labels = test.all_images(args.target, seed=args.seed + 1)
     source_test = test.all_images("mnist", seed=args.seed + 1)[0]
     print(f"| arm | lambda | target accuracy | domain head accuracy | steps | train s |  "
-          f"(seed {args.seed})")
+          f"({args.digits} -> {args.target}, inversion {not args.no_inversion}, seed "
+          f"{args.seed})")
     print("|---|---|---|---|---|---|")
-    arms = [("source-only CNN + inversion", None, 0.0)] + [
+    arms = [("source-only CNN", None, 0.0)] + [
         ("DANN", target, float(v)) for v in args.lambdas.split(",")]
     for name, unlabelled, lam in arms:
         accuracy, domain_accuracy, counted, wall = run(

@@ -196,6 +196,16 @@ def uniform_cross_entropy(log_probs):
     return -ops.mean(log_probs, axis=-1)
 
 
+def away_from_label(log_probs, labels):
+    """-log(1 - q(label | x)) per example, computed as -logsumexp of the other classes'
+    log-probabilities (stable when q(label) -> 1). With two classes it is the cross-entropy
+    against the flipped label: the encoder's objective in UFDN's authors' code
+    (Alexander-H-Liu/UFDN, train_uda.py), the non-saturating GAN form of fooling a
+    classifier of the code."""
+    mask = ops.one_hot(ops.cast(labels, "int32"), ops.shape(log_probs)[-1])
+    return -ops.logsumexp(log_probs - 1e9 * mask, axis=-1)
+
+
 def prediction_entropy(log_probs):
     """Entropy -sum_j q_j log q_j of each row of `log_probs` `(batch, classes)`, in nats.
     Its mean over unlabelled examples is the conditional-entropy term of entropy

@@ -27,7 +27,8 @@ weights that reproduce the classifier-dominated balance are large: --class_weigh
 --domain_weight 30000 --beta 0.01. The paper's digit table (UFDN on MNIST <-> USPS and
 SVHN -> MNIST) was not reachable offline to quote; it does not include MNIST -> MNIST-M.
 
-Options for adaptation experiments (off by default): --domain_ramp_steps (the adversary's
+Options for adaptation experiments (off by default): --adversary flip (the authors'
+flipped-label objective), --domain_ramp_steps (the adversary's
 weight rises on DANN's schedule), --batch_norm (the authors' networks have it),
 --learning_rate / --adam_beta_1 (the authors' script: 1e-4 / 0.5), --entropy_weight (entropy
 minimisation on the unlabelled domains; not part of UFDN). On this benchmark none of them
@@ -61,6 +62,8 @@ flags.DEFINE_float("entropy_weight", 0.0, "Weight of the entropy of the source c
 flags.DEFINE_float("learning_rate", 5e-4, "Adam's learning rate, every phase.")
 flags.DEFINE_float("adam_beta_1", 0.9, "Adam's beta_1, every phase (the authors' script: "
                    "1e-4 and 0.5).")
+flags.DEFINE_enum("adversary", "uniform", ["uniform", "flip"], "The encoder's adversarial "
+                  "term: CE against uniform, or against the flipped domain (authors' code).")
 flags.DEFINE_float("class_weight", 0.0, "Weight of the source classifier on z (0: none; then "
                    "training reads no class label at all).")
 flags.DEFINE_float("beta", 1.0, "KL weight.")
@@ -103,6 +106,7 @@ def main(argv):
     model = UFDN(num_domains=bench_train.num_domains, image_shape=bench_train.image_shape,
                  domain_weight=FLAGS.domain_weight, beta=FLAGS.beta, seed=FLAGS.seed,
                  domain_ramp_steps=FLAGS.domain_ramp_steps, batch_norm=FLAGS.batch_norm,
+                 adversary=FLAGS.adversary,
                  entropy_weight=FLAGS.entropy_weight if supervised else 0.0,
                  num_classes=bench_train.num_classes if supervised else 0,
                  class_weight=FLAGS.class_weight if supervised else 1.0, labelled_domains=(0,))

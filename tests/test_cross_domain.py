@@ -214,6 +214,24 @@ def test_ufdn_domain_ramp_scales_the_adversary_with_the_step_count():
         UFDN(domain_ramp_steps=-1, **UFDN_TINY)
 
 
+def test_ufdn_flip_adversary_pushes_away_from_the_true_domain():
+    from keras_disent.models.base import sample_gaussian
+
+    model = UFDN(adversary="flip", **dict(UFDN_TINY, num_domains=2))
+    images = keras.ops.convert_to_tensor(_images(6, 2))
+    domains = np.array([0, 1, 1, 0, 1, 0], "int32")
+    _, logs = model.compute_losses((images, domains))
+    stats = model.encoder(images)
+    mean, log_var = stats[:, :3], stats[:, 3:]
+    z = sample_gaussian(mean, log_var, model.noise_seed(model.seed_generator, False))
+    probs = keras.ops.convert_to_numpy(keras.ops.softmax(model.domain_discriminator(z)))
+    expected = np.mean(-np.log(1.0 - probs[np.arange(6), domains]))
+    assert float(logs["confusion"]) == pytest.approx(expected, rel=1e-4)
+    assert UFDN.from_config(model.get_config()).adversary == "flip"
+    with pytest.raises(ValueError, match="adversary must be 'uniform' or 'flip'"):
+        UFDN(adversary="reverse", **UFDN_TINY)
+
+
 def test_cli_points_drit_to_its_recipe(tmp_path):
     with pytest.raises(SystemExit, match="recipes/lee2018_drit_digits.py"):
         cli.run(["train", "drit", "--out", str(tmp_path / "d")])

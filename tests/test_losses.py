@@ -55,6 +55,16 @@ def test_adversary_ramp_follows_dann_schedule():
     assert float(_np(losses.adversary_ramp(7, 0))) == 1.0  # no ramp
 
 
+def test_away_from_label_is_minus_log_of_the_other_classes_mass():
+    probs = np.array([[0.7, 0.2, 0.1], [0.25, 0.25, 0.5]], "float32")
+    labels = np.array([0, 2], "int32")
+    got = _np(losses.away_from_label(ops.log(probs), labels))
+    np.testing.assert_allclose(got, -np.log(1 - probs[[0, 1], labels]), rtol=1e-5)
+    # stable where the label's probability rounds to 1: -log(exp(-50)) = 50
+    sure = _np(losses.away_from_label(ops.convert_to_tensor([[0.0, -50.0]]), np.array([0])))
+    assert float(sure[0]) == pytest.approx(50.0, rel=1e-4)
+
+
 def test_linear_capacity_and_penalty():
     assert float(_np(losses.linear_capacity(0, 25.0, 100))) == 0.0
     assert float(_np(losses.linear_capacity(40, 25.0, 100))) == pytest.approx(10.0)

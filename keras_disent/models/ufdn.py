@@ -22,7 +22,8 @@ class UFDN(DisentModel):
     domain d is `decode([mu(x), onehot(d)])`.
 
     Two phases per train step (the training core's `OptimizerGroup`):
-      "vae" (encoder, decoder): mean(recon) + beta * mean(KL) + lambda * CE(uniform, D_v(z));
+      "vae" (encoder, decoder): mean(recon) + beta * mean(KL) + lambda * CE(uniform, D_v(z))
+        (or lambda * -log(1 - D_v(domain | z)) with `adversary="flip"`);
       "domain_discriminator" (D_v): CE(D_v(stop_gradient(z)), domain).
 
     Unsupervised domain adaptation (`num_classes > 0`): a classifier C on z is trained in the
@@ -33,8 +34,8 @@ class UFDN(DisentModel):
     Taken from the paper: the VAE with a domain vector concatenated to z at the decoder, the
     adversarial domain discriminator on z, translation by swapping the domain vector, a
     classifier on the domain-invariant z trained with source labels for adaptation. Our
-    choices: the encoder's adversarial target is the uniform distribution (rather than the
-    flipped label), the small conv networks, and no image discriminator (the paper's optional
+    choices: the encoder's adversarial target is by default the uniform distribution
+    (`adversary="flip"`: the flipped label of the authors' code), the small conv networks, and no image discriminator (the paper's optional
     pixel-space GAN is not built here).
 
     Args:
@@ -47,6 +48,9 @@ class UFDN(DisentModel):
             (the authors' networks have it; statistics over batches that mix the domains).
         beta: KL weight.
         domain_weight: lambda, the weight of fooling D_v.
+        adversary: how the encoder fools D_v: "uniform" (our default: CE of D_v's prediction
+            against the uniform distribution) or "flip" (-log(1 - D_v(true domain | z)); with
+            two domains the cross-entropy against the flipped label, as the authors' code).
         domain_ramp_steps: 0 (lambda from the first step), or the number of steps over
             which lambda rises from 0 to its value on DANN's schedule (Ganin et al. 2016:
             2 / (1 + exp(-10 p)) - 1, p = step / domain_ramp_steps), so that the classifier
@@ -64,7 +68,8 @@ class UFDN(DisentModel):
 
     Trains on `(images, domain ids)` batches (`DigitDomains.batches()`); with a classifier on
     `(images, (domain ids, class labels))` (`batches(with_labels=True)`). Logs: loss, recon,
-    kl, confusion (CE of D_v's prediction against uniform; ln(num_domains) at chance), d_loss,
+    kl, confusion (the encoder's adversarial term: ln(num_domains) at chance for "uniform",
+    -ln(1 - 1 / num_domains) for "flip"), d_loss,
     domain_accuracy (D_v on z: 1 / num_domains when z is domain-free); with a classifier also
     class_loss and class_accuracy (on the labelled domains' examples of the batch) and
     unlabelled_entropy (C's prediction entropy on the other examples).
@@ -83,6 +88,7 @@ class UFDN(DisentModel):
                  conv_channels=(32, 64), dense_units=(256,), beta=1.0, domain_weight=1.0,
                  discriminator_units=(256, 256), num_classes=0, class_weight=1.0,
                  labelled_domains=(0,), entropy_weight=0.0, domain_ramp_steps=0,
+                 adversary="uniform",
                  batch_norm=False, seed=None, **kwargs):
         super().__init__(**kwargs)
         contract.check_finite(beta=beta, domain_weight=domain_weight,
@@ -115,6 +121,9 @@ class UFDN(DisentModel):
                                                 for d in self.labelled_domains):
             raise ValueError(f"labelled_domains must be domain ids in 0..{self.num_domains - 1}"
                              f", got {tuple(labelled_domains)}.")
+        if adversary not in ("uniform", "flip"):
+            raise ValueError(f"adversary must be 'uniform' or 'flip', got {adversary!r}.")
+        self.adversary = adversary
         self.domain_ramp_steps = int(domain_ramp_steps)
         if self.domain_ramp_steps < 0:
             raise ValueError(f"domain_ramp_steps must be >= 0, got {domain_ramp_steps}.")
@@ -162,7 +171,8 @@ class UFDN(DisentModel):
                       num_classes=self.num_classes, class_weight=self.class_weight,
                       labelled_domains=list(self.labelled_domains),
                       entropy_weight=self.entropy_weight,
-                      domain_ramp_steps=self.domain_ramp_steps, batch_norm=self.batch_norm,
+                      domain_ramp_steps=self.domain_ramp_steps, adversary=self.adversary,
+                      batch_norm=self.batch_norm,
                       seed=self.seed)
         return config
 
@@ -217,8 +227,11 @@ class UFDN(DisentModel):
         logits = call_network(self.decoder, ops.concatenate([z, onehot], axis=1), training)
         recon = ops.mean(losses.bernoulli_reconstruction(images, logits))
         kl = ops.mean(losses.gaussian_kl(mean, log_var))
-        confusion = ops.mean(losses.uniform_cross_entropy(
-            ops.log_softmax(call_network(self.domain_discriminator, z, training))))
+        domain_log_probs = ops.log_softmax(call_network(self.domain_discriminator, z, training))
+        if self.adversary == "uniform":
+            confusion = ops.mean(losses.uniform_cross_entropy(domain_log_probs))
+        else:
+            confusion = ops.mean(losses.away_from_label(domain_log_probs, domains))
         logs = {"recon": recon, "kl": kl, "confusion": confusion}
         weight = self.domain_weight
         if self.domain_ramp_steps:
