@@ -10,8 +10,9 @@ same polarity inversion as dashed lines, one per seed) and
 
     python bench/ufdn_adversary_weight.py bench/results/cpu_2026-11-24_cross_domain
 
-Only runs with --invert_gray, 2 domains, class weight 3e5, 6,000 steps, no ramp, no batch norm, no entropy term and
-Adam 5e-4 / 0.9 are plotted (the others are listed, marked "other").
+Only runs with --invert_gray, 2 domains, class weight 3e5, 6,000 steps, the uniform
+adversary, no ramp, no batch norm, no entropy term and Adam 5e-4 / 0.9 are plotted (the others
+are listed, marked "other").
 """
 
 import json
@@ -25,7 +26,8 @@ def _read(run_dir, name):
 
 
 def ufdn_rows(results_dir):
-    """One dict per UFDN run directory under `results_dir` (sorted by weight, then seed)."""
+    """One dict per UFDN run directory under `results_dir` with an MNIST-M-style target and a
+    source classifier (sorted by weight, then seed)."""
     rows = []
     for name in sorted(os.listdir(results_dir)):
         run_dir = os.path.join(results_dir, name)
@@ -36,6 +38,8 @@ def ufdn_rows(results_dir):
             continue
         model, run = config["model_config"], config["run"]
         metrics = _read(run_dir, "metrics.json")["metrics"]
+        if "mnist_m" not in metrics["source_classifier_accuracy"]:
+            continue  # another target domain (e.g. the flat colours)
         history = _read(run_dir, "history.json")
         history = history.get("history", history)
         command = run.get("command", "")
@@ -44,6 +48,7 @@ def ufdn_rows(results_dir):
                  and model["class_weight"] == 3e5
                  and not model.get("domain_ramp_steps") and not model.get("batch_norm")
                  and not model.get("entropy_weight") and run["steps"] == 6000
+                 and model.get("adversary", "uniform") == "uniform"
                  and abs(vae_optimizer["learning_rate"] - 5e-4) < 1e-9
                  and abs(vae_optimizer.get("beta_1", 0.9) - 0.9) < 1e-9)
         rows.append({"run": name, "domain_weight": model["domain_weight"],

@@ -35,8 +35,8 @@ class UFDN(DisentModel):
     adversarial domain discriminator on z, translation by swapping the domain vector, a
     classifier on the domain-invariant z trained with source labels for adaptation. Our
     choices: the encoder's adversarial target is by default the uniform distribution
-    (`adversary="flip"`: the flipped label of the authors' code), the small conv networks, and no image discriminator (the paper's optional
-    pixel-space GAN is not built here).
+    (`adversary="flip"`: the flipped label of the authors' code), the small conv networks,
+    and no image discriminator (the paper's optional pixel-space GAN is not built here).
 
     Args:
         num_domains: number of domains.
@@ -88,8 +88,7 @@ class UFDN(DisentModel):
                  conv_channels=(32, 64), dense_units=(256,), beta=1.0, domain_weight=1.0,
                  discriminator_units=(256, 256), num_classes=0, class_weight=1.0,
                  labelled_domains=(0,), entropy_weight=0.0, domain_ramp_steps=0,
-                 adversary="uniform",
-                 batch_norm=False, seed=None, **kwargs):
+                 adversary="uniform", batch_norm=False, seed=None, **kwargs):
         super().__init__(**kwargs)
         contract.check_finite(beta=beta, domain_weight=domain_weight,
                               class_weight=class_weight, entropy_weight=entropy_weight)
@@ -172,8 +171,7 @@ class UFDN(DisentModel):
                       labelled_domains=list(self.labelled_domains),
                       entropy_weight=self.entropy_weight,
                       domain_ramp_steps=self.domain_ramp_steps, adversary=self.adversary,
-                      batch_norm=self.batch_norm,
-                      seed=self.seed)
+                      batch_norm=self.batch_norm, seed=self.seed)
         return config
 
     def default_optimizer(self, learning_rate=None):
