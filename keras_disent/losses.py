@@ -206,6 +206,11 @@ def away_from_label(log_probs, labels):
     return -ops.logsumexp(log_probs - 1e9 * mask, axis=-1)
 
 
+def masked_mean(values, mask):
+    """Mean of `values` over the examples where `mask` is 1 (0 when none is)."""
+    return ops.sum(mask * values) / ops.maximum(ops.sum(mask), 1.0)
+
+
 def prediction_entropy(log_probs):
     """Entropy -sum_j q_j log q_j of each row of `log_probs` `(batch, classes)`, in nats.
     Its mean over unlabelled examples is the conditional-entropy term of entropy

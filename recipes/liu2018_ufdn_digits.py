@@ -28,8 +28,8 @@ weights that reproduce the classifier-dominated balance are large: --class_weigh
 SVHN -> MNIST) was not reachable offline to quote; it does not include MNIST -> MNIST-M.
 
 Options for adaptation experiments (off by default): --adversary flip (the authors'
-flipped-label objective), --domain_ramp_steps (the adversary's
-weight rises on DANN's schedule), --batch_norm (the authors' networks have it),
+flipped-label objective), --domain_ramp_steps (the adversary's weight rises on DANN's
+schedule), --batch_norm (the authors' networks have it),
 --learning_rate / --adam_beta_1 (the authors' script: 1e-4 / 0.5), --entropy_weight (entropy
 minimisation on the unlabelled domains; not part of UFDN). On this benchmark none of them
 lifted the target accuracy above the run without the adversary; see the README and
@@ -113,7 +113,7 @@ def main(argv):
     import keras
 
     model.compile({phase: keras.optimizers.Adam(FLAGS.learning_rate, beta_1=FLAGS.adam_beta_1)
-                   for phase in ("vae", "domain_discriminator")})
+                   for phase in model.default_optimizer()})
     batches = bench_train.batches(FLAGS.batch_size, steps_per_epoch, seed=FLAGS.seed,
                                   with_labels=supervised, invert_gray=FLAGS.invert_gray)
     command = "python " + " ".join([os.path.relpath(sys.argv[0])] + sys.argv[1:])

@@ -65,6 +65,12 @@ def test_away_from_label_is_minus_log_of_the_other_classes_mass():
     assert float(sure[0]) == pytest.approx(50.0, rel=1e-4)
 
 
+def test_masked_mean_reads_only_the_masked_examples():
+    values = np.array([1.0, 2.0, 10.0, 4.0], "float32")
+    assert float(_np(losses.masked_mean(values, np.array([1, 0, 0, 1], "float32")))) == 2.5
+    assert float(_np(losses.masked_mean(values, np.zeros(4, "float32")))) == 0.0
+
+
 def test_linear_capacity_and_penalty():
     assert float(_np(losses.linear_capacity(0, 25.0, 100))) == 0.0
     assert float(_np(losses.linear_capacity(40, 25.0, 100))) == pytest.approx(10.0)

@@ -204,6 +204,19 @@ class DisentModel(keras.Model):
     def test_step(self, *args):
         return training.test_step(self, *args)
 
+    # -- schedules ------------------------------------------------------------------------------
+    def add_step_counter(self):
+        """Adds `train_steps`, a saved int weight counting training loss evaluations, for a
+        schedule over training (Burgess's capacity, UFDN's adversary ramp)."""
+        self.train_steps = self.add_weight(shape=(), initializer="zeros", dtype="int32",
+                                           trainable=False, name="train_steps")
+
+    def counted_step(self, training):
+        """Counts one step when `training` (evaluation does not); returns `train_steps`."""
+        if training:
+            self.train_steps.assign_add(1)
+        return self.train_steps
+
     # -- the contract: randomness --------------------------------------------------------------
     def noise_seed(self, generator, training, offset=0):
         """The seed for one random draw: `generator` while training; a fixed integer (the

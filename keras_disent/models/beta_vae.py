@@ -61,17 +61,13 @@ class BetaVAE(GaussianVAE):
         super().__init__(latent_dim=latent_dim, image_shape=image_shape,
                          reconstruction=reconstruction, **kwargs)
         if self.capacity_max is not None:
-            self.train_steps = self.add_weight(
-                shape=(), initializer="zeros", dtype="int32", trainable=False,
-                name="train_steps")
+            self.add_step_counter()
 
     def regularizer(self, kl, mean, log_var, z, training):
         kl = ops.mean(kl)
         if self.capacity_max is None:
             return self.beta * kl, {}
-        if training:
-            self.train_steps.assign_add(1)
-        capacity = losses.linear_capacity(self.train_steps, self.capacity_max,
+        capacity = losses.linear_capacity(self.counted_step(training), self.capacity_max,
                                           self.capacity_steps)
         return losses.capacity_penalty(kl, capacity, self.gamma), {"capacity": capacity}
 

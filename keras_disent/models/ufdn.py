@@ -148,8 +148,7 @@ class UFDN(DisentModel):
         if self.domain_ramp_steps:
             self.log_keys = self.log_keys + ("domain_ramp",)
             self.trackers["domain_ramp"] = keras.metrics.Mean(name="domain_ramp")
-            self.train_steps = self.add_weight(shape=(), initializer="zeros", dtype="int32",
-                                               trainable=False, name="train_steps")
+            self.add_step_counter()
         self.built = True
 
     @property
@@ -202,12 +201,9 @@ class UFDN(DisentModel):
         entropy of its predictions over the other examples."""
         log_probs = ops.log_softmax(call_network(self.classifier, mean, training))
         mask = self._labelled_mask(domains)
-        count = ops.maximum(ops.sum(mask), 1.0)
-        class_loss = -ops.sum(mask * losses.label_log_likelihood(log_probs, labels)) / count
-        accuracy = ops.sum(mask * losses.correct_predictions(log_probs, labels)) / count
-        unlabelled = 1.0 - mask
-        entropy = (ops.sum(unlabelled * losses.prediction_entropy(log_probs))
-                   / ops.maximum(ops.sum(unlabelled), 1.0))
+        class_loss = -losses.masked_mean(losses.label_log_likelihood(log_probs, labels), mask)
+        accuracy = losses.masked_mean(losses.correct_predictions(log_probs, labels), mask)
+        entropy = losses.masked_mean(losses.prediction_entropy(log_probs), 1.0 - mask)
         return class_loss, accuracy, entropy
 
     def _posterior(self, images, training):
@@ -233,9 +229,7 @@ class UFDN(DisentModel):
         logs = {"recon": recon, "kl": kl, "confusion": confusion}
         weight = self.domain_weight
         if self.domain_ramp_steps:
-            if training:
-                self.train_steps.assign_add(1)
-            ramp = losses.adversary_ramp(self.train_steps, self.domain_ramp_steps)
+            ramp = losses.adversary_ramp(self.counted_step(training), self.domain_ramp_steps)
             weight = weight * ramp
             logs["domain_ramp"] = ramp
         loss = recon + self.beta * kl + weight * confusion
