@@ -1,6 +1,7 @@
 """Does adversarial feature alignment help on the digit domains at all? DANN (Ganin et al.
 2016, JMLR) on the same network as the source-only CNN, gray MNIST -> MNIST-M style (or
-`--target colour`, flat colours).
+`--target colour`, flat colours; `--target mnist_m_natural`, MNIST-M's rule on textures with
+photographs' statistics).
 
 A control for UFDN's adaptation result: UFDN at a large classifier weight is close to DANN
 (its reconstruction term is small beside the classifier and adversary), so if DANN on the
@@ -98,7 +99,8 @@ def main():
     parser.add_argument("--lambdas", default="0.1,0.3,1")
     parser.add_argument("--target_textures", type=int, default=3,
                         help="renderings (textures) of each unlabelled target training digit")
-    parser.add_argument("--target", default="mnist_m", help="target domain: mnist_m or colour")
+    parser.add_argument("--target", default="mnist_m",
+                        help="target domain: mnist_m, colour or mnist_m_natural")
     parser.add_argument("--no_inversion", action="store_true",
                         help="train on the gray digits only (no inverted copies)")
     parser.add_argument("--seed", type=int, default=0)

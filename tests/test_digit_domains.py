@@ -20,7 +20,7 @@ def _digits(n=40, seed=0):
 
 def test_each_domain_follows_its_rule():
     bench = DigitDomains(_digits())
-    assert bench.image_shape == (28, 28, 3) and bench.num_domains == 3
+    assert bench.image_shape == (28, 28, 3) and bench.num_domains == 4
     gray = bench.digits.images([3])[..., 0]
     mnist = bench.render([3], "mnist", [7])
     np.testing.assert_allclose(mnist[0], np.repeat(gray[0][..., None], 3, -1))
@@ -34,9 +34,37 @@ def test_each_domain_follows_its_rule():
                                atol=1e-2)
     np.testing.assert_allclose(colour[~on & (gray[0] == 0)][0], back[0], atol=1e-6)
     assert np.mean(np.abs(fore - back)) >= 0.5
+    natural = domains_module.natural_texture([7])
+    np.testing.assert_allclose(bench.render([3], "mnist_m_natural", [7])[0],
+                               np.abs(natural[0] - gray[0][..., None]), atol=1e-6)
     # a pure function of (digit, domain, texture seed); another seed, another texture
     np.testing.assert_array_equal(bench.render([3], 1, [7]), bench.render([3], "mnist_m", [7]))
     assert not np.allclose(bench.render([3], 1, [8]), bench.render([3], 1, [7]))
+
+
+def test_natural_texture_has_the_statistics_of_photographs():
+    textures = domains_module.natural_texture(np.arange(400))
+    assert textures.shape == (400, 28, 28, 3) and textures.dtype == np.float32
+    assert textures.min() >= 0.0 and textures.max() <= 1.0
+    pixels = textures.reshape(-1, 3)
+    # ImageNet's channel means and (about) its spread
+    np.testing.assert_allclose(pixels.mean(0), [0.485, 0.456, 0.406], atol=0.02)
+    assert 0.2 < pixels.std() < 0.26
+    # channels move together, as in photographs (the 4x4-grid texture's are independent)
+    assert np.corrcoef(pixels.T)[np.triu_indices(3, 1)].min() > 0.9
+    grid = domains_module.texture(np.arange(400)).reshape(-1, 3)
+    assert np.abs(np.corrcoef(grid.T)[np.triu_indices(3, 1)]).max() < 0.2
+    # 1/f amplitude spectrum: the slope of log amplitude on log radial frequency is about -1
+    luminance = textures.mean(-1) - textures.mean(axis=(1, 2, 3))[:, None, None]
+    amplitude = np.abs(np.fft.fft2(luminance)).mean(0)
+    frequency = np.hypot(np.fft.fftfreq(28)[:, None], np.fft.fftfreq(28)[None, :])
+    inside = (frequency > 0) & (frequency < 0.3)
+    slope = np.polyfit(np.log(frequency[inside]), np.log(amplitude[inside]), 1)[0]
+    assert -1.2 < slope < -0.8, slope
+    # a pure function of each seed, whatever the batch
+    np.testing.assert_array_equal(domains_module.natural_texture([5, 9])[1],
+                                  domains_module.natural_texture([9])[0])
+    assert domains_module.natural_texture([]).shape == (0, 28, 28, 3)
 
 
 def test_sample_carries_label_domain_and_texture_seed():
@@ -143,7 +171,7 @@ def test_multi_domain_batches_mix_domains_and_repeat():
     batches = bench.batches(batch_size=30, steps_per_epoch=2, seed=5, with_labels=True)
     images, (domains, labels) = batches[0]
     assert images.shape == (30, 28, 28, 3) and domains.dtype == np.int32
-    assert set(domains.tolist()) == {0, 1, 2}
+    assert set(domains.tolist()) == {0, 1, 2, 3}
     again_images, (again_domains, _) = batches[0]
     np.testing.assert_array_equal(again_domains, domains)
     np.testing.assert_allclose(again_images, images)

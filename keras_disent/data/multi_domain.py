@@ -5,7 +5,12 @@ The same digit images drawn in several domains (styles), all 3-channel in [0, 1]
   - "mnist_m": MNIST-M's rule (Ganin et al. 2016): |texture - digit| per channel, where the
     texture is a procedural colour field (a random 4x4 colour grid, bilinearly upsampled, plus
     fine noise) instead of a crop of a BSDS500 photograph;
-  - "colour": the digit in a random flat colour on another random flat colour.
+  - "colour": the digit in a random flat colour on another random flat colour;
+  - "mnist_m_natural": MNIST-M's rule on a texture with the statistics of photographs
+    (`natural_texture`): a 1/f amplitude spectrum, channels correlated as in photographs,
+    pixel mean and spread of ImageNet's. This is the closer stand-in for real MNIST-M: the
+    4x4-grid texture of "mnist_m" mixes independent, saturated channels, so a digit is
+    bright in one channel and dark in another, which no photograph does.
 Every image is a pure function of (digit index, domain, texture seed), so each carries its
 label, its domain and its texture seed, and a translation's ground truth is renderable.
 
@@ -21,7 +26,12 @@ import numpy as np
 
 from keras_disent.data.arrays import to_float
 
-DOMAINS = ("mnist", "mnist_m", "colour")
+DOMAINS = ("mnist", "mnist_m", "colour", "mnist_m_natural")
+
+# Pixel mean of ImageNet's photographs per channel (the constants torchvision normalises by,
+# 0.485, 0.456, 0.406): `natural_texture` draws its luminance around their mean and offsets
+# each channel by its difference from it.
+_PHOTO_CHANNEL_MEAN = np.array([0.485, 0.456, 0.406])
 
 
 def _upsample_bilinear(grid, height, width):
@@ -45,6 +55,50 @@ def texture(seeds, height=28, width=28):
         noise.append(rng.random((height, width, 3)))
     field = _upsample_bilinear(np.asarray(grids), height, width)
     return np.clip(0.85 * field + 0.15 * np.asarray(noise), 0.0, 1.0).astype(np.float32)
+
+
+def _one_over_f_fields(noise):
+    """White noise `(n, h, w)` -> fields with a 1/f amplitude spectrum, each scaled to mean 0
+    and standard deviation 1."""
+    height, width = noise.shape[1:]
+    frequency = np.hypot(np.fft.fftfreq(height)[:, None], np.fft.fftfreq(width)[None, :])
+    amplitude = np.zeros_like(frequency)
+    amplitude[frequency > 0] = 1.0 / frequency[frequency > 0]
+    fields = np.real(np.fft.ifft2(np.fft.fft2(noise) * amplitude))
+    fields -= fields.mean(axis=(1, 2), keepdims=True)
+    return fields / (fields.std(axis=(1, 2), keepdims=True) + 1e-8)
+
+
+def natural_texture(seeds, height=28, width=28):
+    """Procedural colour textures `(n, height, width, 3)` in [0, 1] with the statistics of
+    photographs, one per seed: a stand-in for MNIST-M's BSDS500 crops.
+
+    Luminance is 1/f noise (the amplitude spectrum of natural images, Field 1987; van der
+    Schaaf & van Hateren 1996) with a per-image mean drawn from U(0.12, 0.78) and a per-image
+    spread from U(0.05, 0.2); colour is that luminance in every channel plus each channel's
+    offset from ImageNet's mean, a per-image tint (N(0, 0.05) per channel) and a weak second
+    1/f field per channel (N(0, 0.025) times it): channels correlate as in photographs
+    (about 0.95 here). Over many seeds the pixels have ImageNet's channel means (0.485, 0.456,
+    0.406) and a standard deviation of about 0.23 (ImageNet's: about 0.225).
+    """
+    seeds = np.asarray(seeds, np.int64)
+    noise, means, spreads, tints, chromas = [], [], [], [], []
+    for seed in seeds:
+        rng = np.random.default_rng(int(seed))
+        noise.append(rng.standard_normal((2, height, width)))
+        means.append(rng.uniform(0.12, 0.78))
+        spreads.append(rng.uniform(0.05, 0.2))
+        tints.append(rng.normal(0.0, 0.05, 3))
+        chromas.append(rng.normal(0.0, 0.025, 3))
+    if not len(seeds):
+        return np.zeros((0, height, width, 3), np.float32)
+    fields = _one_over_f_fields(np.concatenate(noise)).reshape(len(seeds), 2, height, width)
+    luminance = (np.asarray(means)[:, None, None] + np.asarray(spreads)[:, None, None]
+                 * fields[:, 0])
+    colour = (_PHOTO_CHANNEL_MEAN - _PHOTO_CHANNEL_MEAN.mean()) + np.asarray(tints)
+    image = (luminance[..., None] + colour[:, None, None]
+             + np.asarray(chromas)[:, None, None] * fields[:, 1, ..., None])
+    return np.clip(image, 0.0, 1.0).astype(np.float32)
 
 
 def flat_colours(seeds):
@@ -122,6 +176,8 @@ class DigitDomains:
             return np.repeat(gray, 3, axis=-1)
         if name == "mnist_m":
             return np.abs(texture(seeds, *self.image_shape[:2]) - gray)
+        if name == "mnist_m_natural":
+            return np.abs(natural_texture(seeds, *self.image_shape[:2]) - gray)
         fore, back = flat_colours(seeds)
         return back[:, None, None] * (1.0 - gray) + fore[:, None, None] * gray
 
