@@ -1,5 +1,6 @@
 """UFDN's adversary weight against target accuracy on the digit domains (gray MNIST ->
-MNIST-M style), from finished runs of `recipes/liu2018_ufdn_digits.py`.
+MNIST-M style, or `--target mnist_m_natural`), from finished runs of
+`recipes/liu2018_ufdn_digits.py`.
 
 Reads each run's `config.json`, `history.json` and `metrics.json`, prints a table (domain
 weight, seed, the joint source classifier's target accuracy, the linear probe's, the domain
@@ -9,15 +10,18 @@ same polarity inversion as dashed lines, one per seed) and
 `ufdn_adversary_domain_accuracy.png` (the domain discriminator's accuracy on z).
 
     python bench/ufdn_adversary_weight.py bench/results/cpu_2026-11-24_cross_domain
+    python bench/ufdn_adversary_weight.py bench/results/cpu_2026-11-24_natural \
+        --target mnist_m_natural --no_inversion
 
-Only runs with --invert_gray, 2 domains, class weight 3e5, 6,000 steps, the uniform
-adversary, no ramp, no batch norm, no entropy term and Adam 5e-4 / 0.9 are plotted (the others
-are listed, marked "other").
+Only runs with --invert_gray (`--no_inversion`: without), 2 domains, class weight 3e5, 6,000
+steps, the uniform adversary, no ramp, no batch norm, no entropy term and Adam 5e-4 / 0.9 are
+plotted (the others are listed, marked "other"); the source-only lines are the CNN trained
+with the same inversion (or without).
 """
 
+import argparse
 import json
 import os
-import sys
 
 
 def _read(run_dir, name):
@@ -25,9 +29,9 @@ def _read(run_dir, name):
         return json.load(f)
 
 
-def ufdn_rows(results_dir):
-    """One dict per UFDN run directory under `results_dir` with an MNIST-M-style target and a
-    source classifier (sorted by weight, then seed)."""
+def ufdn_rows(results_dir, target="mnist_m", inversion=True):
+    """One dict per UFDN run directory under `results_dir` with `target` among its domains
+    and a source classifier (sorted by weight, then seed)."""
     rows = []
     for name in sorted(os.listdir(results_dir)):
         run_dir = os.path.join(results_dir, name)
@@ -38,13 +42,13 @@ def ufdn_rows(results_dir):
             continue
         model, run = config["model_config"], config["run"]
         metrics = _read(run_dir, "metrics.json")["metrics"]
-        if "mnist_m" not in metrics["source_classifier_accuracy"]:
+        if target not in metrics["source_classifier_accuracy"]:
             continue  # another target domain (e.g. the flat colours)
         history = _read(run_dir, "history.json")
         history = history.get("history", history)
         command = run.get("command", "")
         vae_optimizer = config["optimizers"]["vae"]
-        plain = ("--invert_gray" in command and model["num_domains"] == 2
+        plain = (("--invert_gray" in command) == inversion and model["num_domains"] == 2
                  and model["class_weight"] == 3e5
                  and not model.get("domain_ramp_steps") and not model.get("batch_norm")
                  and not model.get("entropy_weight") and run["steps"] == 6000
@@ -53,14 +57,15 @@ def ufdn_rows(results_dir):
                  and abs(vae_optimizer.get("beta_1", 0.9) - 0.9) < 1e-9)
         rows.append({"run": name, "domain_weight": model["domain_weight"],
                      "class_weight": model["class_weight"], "seed": run["seed"],
-                     "joint": metrics["source_classifier_accuracy"]["mnist_m"],
-                     "probe": metrics["domain_adaptation"]["mnist_m"]["target_accuracy"],
+                     "joint": metrics["source_classifier_accuracy"][target],
+                     "probe": metrics["domain_adaptation"][target]["target_accuracy"],
                      "domain_accuracy": history["domain_accuracy"][-1], "plain": plain})
     return sorted(rows, key=lambda r: (r["domain_weight"], r["seed"]))
 
 
-def source_only_lines(results_dir):
-    """`{seed: accuracy}` of the source-only CNN with inversion (non-batch-norm runs)."""
+def source_only_lines(results_dir, target="mnist_m", inversion=True):
+    """`{seed: accuracy}` of the source-only CNN on `target`, trained with the inversion or
+    without (non-batch-norm runs)."""
     lines = {}
     for name in sorted(os.listdir(results_dir)):
         run_dir = os.path.join(results_dir, name)
@@ -70,16 +75,28 @@ def source_only_lines(results_dir):
         if config["class"] != "BetaVAE" or config["model_config"].get("batch_norm"):
             continue
         metrics = _read(run_dir, "metrics.json")["metrics"]
-        lines[config["run"]["seed"]] = metrics["mnist_m"]["cnn_inverted_too"]["target_accuracy"]
+        if target in metrics:
+            row = "cnn_inverted_too" if inversion else "cnn"
+            lines[config["run"]["seed"]] = metrics[target][row]["target_accuracy"]
     return lines
 
 
-def main(results_dir):
+def main():
     import numpy as np
 
     from keras_disent import visualize
 
-    rows, baselines = ufdn_rows(results_dir), source_only_lines(results_dir)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("results_dir", nargs="?",
+                        default="bench/results/cpu_2026-11-24_cross_domain")
+    parser.add_argument("--target", default="mnist_m", help="the target domain's name")
+    parser.add_argument("--no_inversion", action="store_true",
+                        help="plot the runs trained without --invert_gray")
+    args = parser.parse_args()
+    results_dir, target, inversion = args.results_dir, args.target, not args.no_inversion
+    rows = ufdn_rows(results_dir, target, inversion)
+    baselines = source_only_lines(results_dir, target, inversion)
+    baseline_name = "source-only CNN" + (" + inversion" if inversion else "")
     print("| run | domain weight | seed | joint classifier | linear probe | D accuracy on z |")
     print("|---|---|---|---|---|---|")
     for r in rows:
@@ -87,7 +104,7 @@ def main(results_dir):
         print(f"| {r['run']}{mark} | {r['domain_weight']:g} | {r['seed']} | {r['joint']:.3f} | "
               f"{r['probe']:.3f} | {r['domain_accuracy']:.3f} |")
     for seed, accuracy in sorted(baselines.items()):
-        print(f"source-only CNN with inversion, seed {seed}: {accuracy:.3f}")
+        print(f"{baseline_name}, seed {seed}: {accuracy:.3f}")
     plain = [r for r in rows if r["plain"]]
     weights = [r["domain_weight"] for r in plain if r["domain_weight"] > 0]
     no_adversary = np.floor(np.log10(min(weights))) - 1 if weights else 0.0
@@ -104,8 +121,8 @@ def main(results_dir):
     paths = [
         visualize.line_plot(
             series("joint"), os.path.join(results_dir, "ufdn_adversary_weight.png"),
-            "MNIST-M-style target accuracy of UFDN's source classifier", xlabel, "accuracy",
-            hlines={f"source-only CNN + inversion, seed {s}": a for s, a in baselines.items()},
+            f"{target} target accuracy of UFDN's source classifier", xlabel, "accuracy",
+            hlines={f"{baseline_name}, seed {s}": a for s, a in baselines.items()},
             markers=True, y_range=(0.0, 1.0)),
         visualize.line_plot(
             series("domain_accuracy"),
@@ -116,4 +133,4 @@ def main(results_dir):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "bench/results/cpu_2026-11-24_cross_domain")
+    main()
