@@ -14,9 +14,10 @@ same polarity inversion as dashed lines, one per seed) and
         --target mnist_m_natural --no_inversion
 
 Only runs with --invert_gray (`--no_inversion`: without), 2 domains, class weight 3e5, 6,000
-steps, the uniform adversary, no ramp, no batch norm, no entropy term and Adam 5e-4 / 0.9 are
-plotted (the others are listed, marked "other"); the source-only lines are the CNN trained
-with the same inversion (or without).
+steps, no batch norm, no entropy term and Adam 5e-4 / 0.9 are plotted, with the uniform
+adversary and no ramp, or the flipped label ramped in over the whole run (a line per kind and
+seed; the others are listed, marked "other"); the source-only lines are the CNN trained with
+the same inversion (or without).
 """
 
 import argparse
@@ -48,18 +49,22 @@ def ufdn_rows(results_dir, target="mnist_m", inversion=True):
         history = history.get("history", history)
         command = run.get("command", "")
         vae_optimizer = config["optimizers"]["vae"]
-        plain = (("--invert_gray" in command) == inversion and model["num_domains"] == 2
-                 and model["class_weight"] == 3e5
-                 and not model.get("domain_ramp_steps") and not model.get("batch_norm")
-                 and not model.get("entropy_weight") and run["steps"] == 6000
-                 and model.get("adversary", "uniform") == "uniform"
-                 and abs(vae_optimizer["learning_rate"] - 5e-4) < 1e-9
-                 and abs(vae_optimizer.get("beta_1", 0.9) - 0.9) < 1e-9)
+        common = (("--invert_gray" in command) == inversion and model["num_domains"] == 2
+                  and model["class_weight"] == 3e5 and not model.get("batch_norm")
+                  and not model.get("entropy_weight") and run["steps"] == 6000
+                  and abs(vae_optimizer["learning_rate"] - 5e-4) < 1e-9
+                  and abs(vae_optimizer.get("beta_1", 0.9) - 0.9) < 1e-9)
+        adversary, ramp = model.get("adversary", "uniform"), model.get("domain_ramp_steps", 0)
+        kind = None
+        if common and adversary == "uniform" and not ramp:
+            kind = "uniform"
+        elif common and adversary == "flip" and ramp == run["steps"]:
+            kind = "flip, ramped"
         rows.append({"run": name, "domain_weight": model["domain_weight"],
                      "class_weight": model["class_weight"], "seed": run["seed"],
                      "joint": metrics["source_classifier_accuracy"][target],
                      "probe": metrics["domain_adaptation"][target]["target_accuracy"],
-                     "domain_accuracy": history["domain_accuracy"][-1], "plain": plain})
+                     "domain_accuracy": history["domain_accuracy"][-1], "kind": kind})
     return sorted(rows, key=lambda r: (r["domain_weight"], r["seed"]))
 
 
@@ -100,21 +105,28 @@ def main():
     print("| run | domain weight | seed | joint classifier | linear probe | D accuracy on z |")
     print("|---|---|---|---|---|---|")
     for r in rows:
-        mark = "" if r["plain"] else " (other)"
+        mark = "" if r["kind"] == "uniform" or not r["domain_weight"] else (
+            f" ({r['kind'] or 'other'})")
         print(f"| {r['run']}{mark} | {r['domain_weight']:g} | {r['seed']} | {r['joint']:.3f} | "
               f"{r['probe']:.3f} | {r['domain_accuracy']:.3f} |")
     for seed, accuracy in sorted(baselines.items()):
         print(f"{baseline_name}, seed {seed}: {accuracy:.3f}")
-    plain = [r for r in rows if r["plain"]]
-    weights = [r["domain_weight"] for r in plain if r["domain_weight"] > 0]
+    plotted = [r for r in rows if r["kind"]]
+    weights = [r["domain_weight"] for r in plotted if r["domain_weight"] > 0]
     no_adversary = np.floor(np.log10(min(weights))) - 1 if weights else 0.0
 
     def series(key):
+        """A line per adversary kind and seed; the runs without adversary start every line."""
         out = {}
-        for seed in sorted({r["seed"] for r in plain}):
-            points = [(np.log10(r["domain_weight"]) if r["domain_weight"] > 0 else no_adversary,
-                       r[key]) for r in plain if r["seed"] == seed]
-            out[f"UFDN seed {seed}"] = tuple(zip(*sorted(points)))
+        kinds = sorted({r["kind"] for r in plotted if r["domain_weight"] > 0})
+        for kind in kinds:
+            for seed in sorted({r["seed"] for r in plotted}):
+                points = [(np.log10(r["domain_weight"]) if r["domain_weight"] > 0
+                           else no_adversary, r[key]) for r in plotted if r["seed"] == seed
+                          and (r["kind"] == kind or not r["domain_weight"])]
+                if any(x > no_adversary for x, _ in points):
+                    label = "UFDN" + ("" if kinds == ["uniform"] else f" {kind}")
+                    out[f"{label} seed {seed}"] = tuple(zip(*sorted(points)))
         return out
 
     xlabel = f"log10 domain weight (class weight 3e5; {no_adversary:g} = no adversary)"

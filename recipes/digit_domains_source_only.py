@@ -1,7 +1,8 @@
 """The source-only baseline of the digit-domains benchmark (the row UFDN and DRIT must beat).
 
-Three source-only rows, each trained on the source domain only (gray MNIST digits) and
-scored on each domain's test digits:
+Source-only rows, each trained on the source domain only (gray MNIST digits) and scored on
+the test digits of every domain of `data.digit_domains` (MNIST-M style on the 4x4-grid
+texture, flat colours, MNIST-M style on the texture with photographs' statistics):
   - vae_codes: a plain VAE (`BetaVAE`, beta = 1); a linear classifier fitted on its codes of
     labelled source images (`metrics.domain_transfer.domain_adaptation_accuracy`): the row
     for the linear probe on UFDN's z and DRIT's content;

@@ -25,8 +25,11 @@ MNIST-M accuracy is 98.2% (Bousmalis et al. 2017). Those use the real MNIST-M (B
 photograph crops, 59,001 training digits) and full MNIST; ours uses 4,000 training digits and
 procedural textures, and trains for minutes on a CPU.
 
-Here (2 CPU cores):
-    KERAS_BACKEND=jax python recipes/lee2018_drit_digits.py --steps 6000
+Here (2 CPU cores), on the 4x4-grid MNIST-M style and on the texture with photographs'
+statistics:
+    KERAS_BACKEND=jax python recipes/lee2018_drit_digits.py --steps 6000 --learning_rate 2e-4
+    KERAS_BACKEND=jax python recipes/lee2018_drit_digits.py --steps 6000 --learning_rate 2e-4 \
+        --domains mnist,mnist_m_natural
 CPU smoke run (a minute): add --smoke.
 """
 
