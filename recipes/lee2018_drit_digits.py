@@ -51,6 +51,9 @@ flags.DEFINE_float("learning_rate", None, "Adam rate of every phase (default: th
 flags.DEFINE_bool("invert_gray", False, "Invert half the gray digits while training (the "
                   "polarity augmentation of UFDN's digit script; compare with the source-only "
                   "cnn_inverted_too row).")
+flags.DEFINE_enum("reconstruction", "l1", ["l1", "bernoulli"], "Cross-cycle and "
+                  "self-reconstruction distance: the paper's L1, or the Bernoulli cross-entropy "
+                  "(does not saturate when a generator outputs black; see DRIT's docstring).")
 flags.DEFINE_integer("cnn_steps", 3000, "Training steps of the translated-digits CNN.")
 flags.DEFINE_integer("seed", 0, "Seed.")
 flags.DEFINE_bool("smoke", False, "Tiny run: 40 steps, 200 test images.")
@@ -87,7 +90,7 @@ def main(argv):
     steps = 40 if FLAGS.smoke else FLAGS.steps
     steps_per_epoch = min(500, steps)
     model = DRIT(num_domains=bench_train.num_domains, image_shape=bench_train.image_shape,
-                 seed=FLAGS.seed)
+                 reconstruction=FLAGS.reconstruction, seed=FLAGS.seed)
     batches = bench_train.batches(FLAGS.batch_size, steps_per_epoch, seed=FLAGS.seed,
                                   cross_pairs=True, invert_gray=FLAGS.invert_gray)
     command = "python " + " ".join([os.path.relpath(sys.argv[0])] + sys.argv[1:])

@@ -4,6 +4,7 @@ import keras
 import numpy as np
 import pytest
 
+from helpers import gradient
 from keras_disent import cli
 from keras_disent.data import DigitDomains, ImageArrayDataset
 from keras_disent.models import DRIT, UFDN
@@ -121,6 +122,34 @@ def test_drit_losses_at_a_known_point():
     weights = model.loss_weights
     total = sum(weights[k] * float(logs[k]) for k in weights)
     assert float(logs["loss"]) == pytest.approx(total, rel=1e-5)
+
+
+def test_drit_bernoulli_reconstruction_at_a_known_point():
+    """With reconstruction="bernoulli" and generators at logits 0, both image terms are the
+    binary cross-entropy of p = 0.5, log 2 per pixel, whatever the images; near-black logits
+    still get a gradient where L1 through the sigmoid gets almost none."""
+    model = DRIT(**dict(DRIT_TINY, reconstruction="bernoulli"))
+    for generator in model.generators:
+        for weight in generator.weights:
+            weight.assign(np.zeros(weight.shape, "float32"))
+    images = _images(6, 2)
+    domains = np.array([0, 0, 0, 1, 1, 1], "int32")
+    _, logs = model.compute_losses((keras.ops.convert_to_tensor(images),
+                                    keras.ops.convert_to_tensor(domains)))
+    assert float(logs["self_recon"]) == pytest.approx(np.log(2.0), rel=1e-5)
+    assert float(logs["cross_cycle"]) == pytest.approx(np.log(2.0), rel=1e-5)
+    assert DRIT.from_config(model.get_config()).reconstruction == "bernoulli"
+    # d/dlogit at logit -10 where the image is 1: L1 gives -sigmoid'(-10) ~ -4.5e-5, the
+    # cross-entropy sigmoid(-10) - 1 ~ -1 (per pixel, before the mean).
+    from keras_disent.models import drit
+
+    logit = np.full((1, 1, 1, 1), -10.0, "float32")
+    target = keras.ops.ones((1, 1, 1, 1))
+    for reconstruction, expected in (("l1", -4.54e-5), ("bernoulli", -1.0)):
+        grad = gradient(lambda x: drit._image_distance(x, target, reconstruction)[0], logit)
+        assert float(grad[0, 0, 0, 0]) == pytest.approx(expected, rel=1e-2)
+    with pytest.raises(ValueError, match="reconstruction must be one of"):
+        DRIT(**dict(DRIT_TINY, reconstruction="l2"))
 
 
 def test_drit_trains_its_three_phases_on_cross_paired_batches():
