@@ -29,7 +29,9 @@ Here (2 CPU cores), on the 4x4-grid MNIST-M style and on the texture with photog
 statistics:
     KERAS_BACKEND=jax python recipes/lee2018_drit_digits.py --steps 6000 --learning_rate 2e-4
     KERAS_BACKEND=jax python recipes/lee2018_drit_digits.py --steps 6000 --learning_rate 2e-4 \
-        --domains mnist,mnist_m_natural
+        --domains mnist,mnist_m_natural --reconstruction bernoulli
+(with the paper's L1 the second one's MNIST generator collapses to black images; see the
+README).
 CPU smoke run (a minute): add --smoke.
 """
 

@@ -108,7 +108,7 @@ class DRIT(DisentModel):
         discriminator_channels: filters of the image and content discriminators.
         adv_content, adv_domain, cross_cycle, self_recon, kl, latent: the loss weights.
         reconstruction: "l1" (the paper's) or "bernoulli" for the cross-cycle and
-            self-reconstruction terms. Not in the paper: on sparse images (gray digits, 80% of
+            self-reconstruction terms. Not in the paper: on sparse images (gray digits, 81% of
             pixels 0) L1 through the generator's sigmoid can saturate: a generator that
             outputs black everywhere scores the images' mean pixel and gets almost no
             gradient back (seen on the digit domains, README); the cross-entropy's gradient
