@@ -99,11 +99,9 @@ def test_drit_bad_input_says_what_is_wrong():
             DRIT(**dict(DRIT_TINY, **{name: value}))
 
 
-def test_drit_losses_at_a_known_point():
-    """A model whose generators output logits 0 (every pixel 0.5): both L1 terms equal the mean
-    |x - 0.5| of the batch, whatever the codes; the KL is the closed form of the encoders'
-    statistics."""
-    model = DRIT(**DRIT_TINY)
+def _losses_with_generators_at_zero(model):
+    """Zeroes every generator weight (logits 0, every pixel 0.5) and returns the images, their
+    domains and the model's loss logs on them."""
     for generator in model.generators:
         for weight in generator.weights:
             weight.assign(np.zeros(weight.shape, "float32"))
@@ -111,6 +109,15 @@ def test_drit_losses_at_a_known_point():
     domains = np.array([0, 0, 0, 1, 1, 1], "int32")
     _, logs = model.compute_losses((keras.ops.convert_to_tensor(images),
                                     keras.ops.convert_to_tensor(domains)))
+    return images, domains, logs
+
+
+def test_drit_losses_at_a_known_point():
+    """A model whose generators output logits 0 (every pixel 0.5): both L1 terms equal the mean
+    |x - 0.5| of the batch, whatever the codes; the KL is the closed form of the encoders'
+    statistics."""
+    model = DRIT(**DRIT_TINY)
+    images, domains, logs = _losses_with_generators_at_zero(model)
     expected = np.mean(np.abs(images - 0.5))
     assert float(logs["self_recon"]) == pytest.approx(expected, rel=1e-5)
     assert float(logs["cross_cycle"]) == pytest.approx(expected, rel=1e-5)
@@ -129,13 +136,7 @@ def test_drit_bernoulli_reconstruction_at_a_known_point():
     binary cross-entropy of p = 0.5, log 2 per pixel, whatever the images; near-black logits
     still get a gradient where L1 through the sigmoid gets almost none."""
     model = DRIT(**dict(DRIT_TINY, reconstruction="bernoulli"))
-    for generator in model.generators:
-        for weight in generator.weights:
-            weight.assign(np.zeros(weight.shape, "float32"))
-    images = _images(6, 2)
-    domains = np.array([0, 0, 0, 1, 1, 1], "int32")
-    _, logs = model.compute_losses((keras.ops.convert_to_tensor(images),
-                                    keras.ops.convert_to_tensor(domains)))
+    _, _, logs = _losses_with_generators_at_zero(model)
     assert float(logs["self_recon"]) == pytest.approx(np.log(2.0), rel=1e-5)
     assert float(logs["cross_cycle"]) == pytest.approx(np.log(2.0), rel=1e-5)
     assert DRIT.from_config(model.get_config()).reconstruction == "bernoulli"

@@ -76,8 +76,8 @@ class DRIT(DisentModel):
         + adv_domain * [BCE(D_t(u), real) + BCE(D_t(r), real)]  domain adversarial loss
         + cross_cycle * L1(G_d(E^c_t(u), E^a_t(u_partner)), x)  cross-cycle consistency
         + self_recon * L1(G_d(c, a), x)                    self-reconstruction
-          (both L1 terms: or, with reconstruction="bernoulli", the mean binary
-          cross-entropy of the generator's logits)
+          (with reconstruction="bernoulli", both L1 terms above are instead the mean
+          binary cross-entropy of the generator's logits)
         + kl * KL(q(a|x) || N(0, I))
         + latent * L1(mean E^a_t(r), z)                    latent regression,
     where u = G_t(c, a_partner) is x's content in its partner's domain t with the partner's
