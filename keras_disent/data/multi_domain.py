@@ -82,6 +82,8 @@ def natural_texture(seeds, height=28, width=28):
     0.406) and a standard deviation of about 0.23 (ImageNet's: about 0.225).
     """
     seeds = np.asarray(seeds, np.int64)
+    if not len(seeds):
+        return np.zeros((0, height, width, 3), np.float32)
     noise, means, spreads, tints, chromas = [], [], [], [], []
     for seed in seeds:
         rng = np.random.default_rng(int(seed))
@@ -90,8 +92,6 @@ def natural_texture(seeds, height=28, width=28):
         spreads.append(rng.uniform(0.05, 0.2))
         tints.append(rng.normal(0.0, 0.05, 3))
         chromas.append(rng.normal(0.0, 0.025, 3))
-    if not len(seeds):
-        return np.zeros((0, height, width, 3), np.float32)
     fields = _one_over_f_fields(np.concatenate(noise)).reshape(len(seeds), 2, height, width)
     luminance = (np.asarray(means)[:, None, None] + np.asarray(spreads)[:, None, None]
                  * fields[:, 0])
